@@ -1,0 +1,1 @@
+"""The long-running service: wiring, the worker thread, scheduler jobs, watchdog, shutdown."""

@@ -1,0 +1,1 @@
+"""Adapters to the outside worlds (Strava, MQTT, Home Assistant, device payloads)."""

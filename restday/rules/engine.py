@@ -1,0 +1,97 @@
+"""Evaluate one day: every enabled rule over the history, then the decision and metrics."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from restday.models import History, Metrics, Recommendation, ShoeMetric
+from restday.rules import RULES, body, habits, sleep, training
+from restday.rules.context import Context
+from restday.rules.decision import decide, readiness
+from restday.rules.settings import DecisionConfig, Profile, RulesConfig
+
+SPIKE_BASELINE_DAYS = 30  # run_spike compares with the longest run of the 30 days before today
+WEIGHT_STALE_DAYS = 2  # a scale that has been silent this many days is named in `stale`
+
+
+def evaluate(
+    history: History,
+    now: datetime,
+    profile: Profile,
+    rules: RulesConfig | None = None,
+    decision: DecisionConfig | None = None,
+) -> Recommendation:
+    """The recommendation for the local day that contains `now`, from what happened by then."""
+    rules = rules or RulesConfig()
+    decision = decision or DecisionConfig()
+    ctx = Context.build(history, now, profile)
+
+    findings = []
+    waiting = []
+    for spec in RULES:
+        thresholds = getattr(rules, spec.id)
+        if not thresholds.enabled:
+            continue
+        if spec.needs_history and ctx.calibrating:
+            waiting.append(spec.id)
+            continue
+        findings.extend(spec.fn(ctx, thresholds))
+    # Most severe first; equal severities keep the catalogue order.
+    findings.sort(key=lambda f: -f.severity.rank)
+
+    return Recommendation(
+        status=decide(findings, decision, calibrating=ctx.calibrating),
+        readiness=readiness(findings),
+        reasons=tuple(findings),
+        metrics=metrics(ctx, rules),
+        stale=stale(ctx),
+        waiting=tuple(waiting),
+        evaluated_at=now.astimezone(profile.timezone),
+    )
+
+
+def metrics(ctx: Context, rules: RulesConfig) -> Metrics:
+    today = ctx.today
+    week_start = today - timedelta(days=6)
+    debt, missing = sleep.debt(ctx, rules.sleep_debt.need_hours)
+    return Metrics(
+        acute_load=ctx.acute_load,
+        chronic_load=ctx.chronic_load,
+        acwr=ctx.acwr,
+        week_km=ctx.run_km_between(week_start, today),
+        prev_week_km=ctx.run_km_between(week_start - timedelta(days=7), today - timedelta(days=7)),
+        longest_run_30d_km=ctx.longest_run_between(
+            today - timedelta(days=SPIKE_BASELINE_DAYS), today - timedelta(days=1)
+        ),
+        last_sleep_h=ctx.last_night_hours(),
+        sleep_debt_h=debt,
+        sleep_nights_missing=missing,
+        weight_kg=body.latest_weight(ctx),
+        days_since_rest=ctx.days_since_rest,
+        load_source=ctx.load_source.value,
+        tsb_pct=training.tsb_pct(ctx),
+        monotony=training.monotony_value(ctx),
+        cadence_spm=habits.cadence_7d(ctx),
+        strength_sessions_7d=habits.strength_sessions_7d(ctx),
+        today_load=ctx.load_on(today),
+        shoes=tuple(
+            ShoeMetric(id=g.id, name=g.name, km=g.distance_km) for g in ctx.gear if not g.retired
+        ),
+    )
+
+
+def stale(ctx: Context) -> tuple[str, ...]:
+    """Configured inputs that are missing or old, as short phrases for people."""
+    notes: list[str] = []
+    if not ctx.activities:
+        notes.append("no activities yet")
+    if ctx.profile.has_scale:
+        if not ctx.body:
+            notes.append("no weigh-in yet")
+        else:
+            days = (ctx.today - ctx.local_date(ctx.body[-1].time)).days
+            if days >= WEIGHT_STALE_DAYS:
+                notes.append(f"no weigh-in for {days} days")
+    if ctx.profile.has_sleep and ctx.last_night_hours() is None:
+        notes.append("sleep not tracked last night")
+    return tuple(notes)

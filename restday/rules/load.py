@@ -1,0 +1,103 @@
+"""Training load per activity, in one unit for the whole history (RULES.md, "Load").
+
+Banister TRIMP from average heart rate when the athlete's max and resting HR are known and
+most activities have HR; else Strava's `suffer_score` when most have it; else moving minutes
+scaled by sport. An activity lacking the chosen source is estimated from its minutes × the
+median load per minute of its sport (of all activities when its sport has none).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from enum import StrEnum
+
+from restday.models import Activity, SportKind
+from restday.rules.settings import Profile, Sex
+
+
+class LoadSource(StrEnum):
+    TRIMP = "trimp"
+    SUFFER_SCORE = "suffer_score"
+    MINUTES = "minutes"
+
+
+SPORT_FACTOR: dict[SportKind, float] = {
+    SportKind.RUN: 1.0,
+    SportKind.FOOT: 0.8,
+    SportKind.RIDE: 0.5,
+    SportKind.SWIM: 0.6,
+    SportKind.STRENGTH: 0.3,
+    SportKind.OTHER: 0.5,
+}
+
+# Banister's TRIMP weighting: k · e^(b · HRr), by sex; unset sex uses the original (male) one.
+_TRIMP_CONSTANTS: dict[Sex | None, tuple[float, float]] = {
+    Sex.MALE: (0.64, 1.92),
+    Sex.FEMALE: (0.86, 1.67),
+    None: (0.64, 1.92),
+}
+
+
+def minutes_load(activity: Activity) -> float:
+    """Moving minutes scaled by how hard the sport loads a runner's legs."""
+    return activity.moving_minutes * SPORT_FACTOR[activity.kind]
+
+
+def trimp(activity: Activity, profile: Profile) -> float | None:
+    """Banister TRIMP: minutes × HRr × k·e^(b·HRr), or None without heart rate."""
+    hr, max_hr, rest_hr = activity.average_heartrate, profile.max_hr, profile.resting_hr
+    if hr is None or max_hr is None or rest_hr is None or max_hr <= rest_hr:
+        return None
+    reserve = min(1.0, max(0.0, (hr - rest_hr) / (max_hr - rest_hr)))
+    k, b = _TRIMP_CONSTANTS[profile.sex]
+    return activity.moving_minutes * reserve * k * math.exp(b * reserve)
+
+
+def choose_source(activities: Sequence[Activity], profile: Profile) -> LoadSource:
+    """The load unit for the whole history: the best source that most activities have."""
+    if not activities:
+        return LoadSource.MINUTES
+    half = len(activities) / 2
+    if profile.max_hr is not None and profile.resting_hr is not None:
+        with_hr = sum(1 for a in activities if a.average_heartrate is not None)
+        if with_hr > half:
+            return LoadSource.TRIMP
+    if sum(1 for a in activities if a.suffer_score is not None) > half:
+        return LoadSource.SUFFER_SCORE
+    return LoadSource.MINUTES
+
+
+def activity_loads(
+    activities: Sequence[Activity], profile: Profile
+) -> tuple[LoadSource, list[float]]:
+    """The chosen unit and the load of each activity in it (same order as given)."""
+    source = choose_source(activities, profile)
+    if source is LoadSource.MINUTES:
+        return source, [minutes_load(a) for a in activities]
+
+    measured: list[float | None] = [
+        trimp(a, profile) if source is LoadSource.TRIMP else a.suffer_score for a in activities
+    ]
+    per_minute: dict[SportKind, list[float]] = {}
+    for activity, load in zip(activities, measured, strict=True):
+        if load is not None and activity.moving_minutes > 0:
+            per_minute.setdefault(activity.kind, []).append(load / activity.moving_minutes)
+    medians = {kind: statistics.median(values) for kind, values in per_minute.items()}
+    everything = [v for values in per_minute.values() for v in values]
+    overall = statistics.median(everything) if everything else None
+
+    loads: list[float] = []
+    for activity, load in zip(activities, measured, strict=True):
+        if load is not None:
+            loads.append(float(load))
+            continue
+        rate = medians.get(activity.kind, overall)
+        if rate is None:
+            loads.append(minutes_load(activity))
+        else:
+            # A sport without its own rate borrows the overall one, scaled by sport.
+            scale = 1.0 if activity.kind in medians else SPORT_FACTOR[activity.kind]
+            loads.append(activity.moving_minutes * rate * scale)
+    return source, loads
