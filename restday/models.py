@@ -260,6 +260,7 @@ class Metrics:
     cadence_spm: float | None = None
     strength_sessions_7d: int = 0
     today_load: float = 0.0
+    today_run_km: float = 0.0
     shoes: tuple[ShoeMetric, ...] = field(default_factory=tuple)
 
     def to_payload(self) -> dict[str, object]:
@@ -281,6 +282,7 @@ class Metrics:
             "cadence_spm": _round(self.cadence_spm, 0),
             "strength_sessions_7d": self.strength_sessions_7d,
             "today_load": round(self.today_load, 1),
+            "today_run_km": round(self.today_run_km, 1),
             "shoes": [{"id": s.id, "name": s.name, "km": round(s.km, 1)} for s in self.shoes],
         }
 

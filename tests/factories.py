@@ -61,7 +61,7 @@ def run(
     suffer: float | None = None,
     cadence: float | None = None,  # steps per minute (already doubled)
     gear: str | None = None,
-    id: int | None = None,  # noqa: A002 (matches Activity.id)
+    id: int | None = None,
 ) -> Activity:
     moving = (minutes if minutes is not None else km * RUN_PACE_MIN_PER_KM) * 60
     return Activity(
@@ -111,7 +111,7 @@ def pain(day: date, level: int, *, hour: float = 8.0) -> PainReport:
     return PainReport(time=at(day, hour), level=level)
 
 
-def shoe(name: str, km: float, *, id: str = "g1", retired: bool = False) -> Gear:  # noqa: A002
+def shoe(name: str, km: float, *, id: str = "g1", retired: bool = False) -> Gear:
     return Gear(id=GearId(id), name=name, distance_m=Meters(km * 1000), retired=retired)
 
 

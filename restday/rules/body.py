@@ -1,22 +1,160 @@
-"""Body-weight rules: `dehydration_post_run`, `weight_drop_morning` (RULES.md)."""
+"""Body-weight rules: `dehydration_post_run`, `weight_drop_morning` (RULES.md).
+
+Both compare weigh-ins of the same scale over a short time, so a change of a kilo or two is
+mostly water, not fat or muscle.
+"""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
+from datetime import date, time, timedelta
 
-from restday.models import Finding
+from restday.models import Activity, BodyMeasurement, Finding, Severity
 from restday.rules import settings
+from restday.rules.base import finding
 from restday.rules.context import Context
+
+CITE_DEHYDRATION = "seeds 000/001/002; Sawka et al. (ACSM), MSSE 2007;39:377"
+CITE_WEIGHT_DROP = "Cheuvront et al., IJSNEM 2004;14:532; Cheuvront & Sawka 2005 (WUT)"
+
+PERCENT = 100.0
+PCT_UNIT = "%"
+
+RECENT_RUN_H = 24.0  # dehydration_post_run looks at the latest run that ended this long ago
+# Rehydration after exercise: 1.25–1.5 L of fluid per kg of body weight lost (Sawka 2007).
+FLUID_L_PER_KG_LOW = 1.25
+FLUID_L_PER_KG_HIGH = 1.5
+
+MORNING_ENDS = time(12, 0)  # the day's first weigh-in counts as a morning one before this
+MORNING_LOOKBACK_DAYS = 14  # previous mornings come from the 14 days before today
+MORNING_BASELINE_MAX = 7  # at most the latest 7 of them
+MORNING_BASELINE_MIN = 3  # and at least 3, or the rule stays silent
 
 
 def latest_weight(ctx: Context) -> float | None:
     """The latest weigh-in up to now, in kg (the metrics' `weight_kg`)."""
-    raise NotImplementedError
+    return float(ctx.body[-1].weight_kg) if ctx.body else None
+
+
+def fluid_litres(loss_kg: float) -> tuple[float, float]:
+    """Litres to drink after losing `loss_kg` of body weight: (low, high) of the advice."""
+    loss = max(0.0, loss_kg)
+    return loss * FLUID_L_PER_KG_LOW, loss * FLUID_L_PER_KG_HIGH
+
+
+def fluid_advice(loss_kg: float) -> str:
+    """'drink 1.1–1.4 L over the next hours, with electrolytes' for a loss of `loss_kg`."""
+    low, high = fluid_litres(loss_kg)
+    amount = f"{low:.1f}–{high:.1f}" if f"{low:.1f}" != f"{high:.1f}" else f"about {high:.1f}"
+    return f"drink {amount} L over the next hours, with electrolytes"
 
 
 def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequence[Finding]:
-    raise NotImplementedError
+    activity = _latest_recent_run(ctx)
+    if activity is None:
+        return []
+    pre_window = timedelta(hours=t.pre_window_h)
+    post_window = timedelta(hours=t.post_window_h)
+    before = [b for b in ctx.body if activity.start - pre_window <= b.time <= activity.start]
+    after = [b for b in ctx.body if activity.end <= b.time <= activity.end + post_window]
+    if not before or not after:
+        return []
+    pre, post = before[-1].weight_kg, after[0].weight_kg
+    loss_kg = pre - post
+    loss_pct = loss_kg / pre * PERCENT
+    if not loss_pct > 0:
+        return []
+    lost = (
+        f"You lost {loss_kg:.2g} kg ({_shown(loss_pct, t.max_loss_pct)} % of your weight) "
+        f"on your {activity.distance_km:.1f} km run"
+    )
+    if loss_pct > t.max_loss_pct:
+        severity = Severity.MODERATE
+        message = (
+            f"{lost}, over {t.max_loss_pct:g} %: you are likely dehydrated. "
+            f"{_sentence(fluid_advice(loss_kg))}, and go easy until you have."
+        )
+    else:
+        severity = Severity.INFO
+        message = f"{lost}: {fluid_advice(loss_kg)}."
+    return [
+        finding(
+            "dehydration_post_run",
+            severity,
+            message,
+            value=loss_pct,
+            threshold=t.max_loss_pct,
+            unit=PCT_UNIT,
+            citation=CITE_DEHYDRATION,
+        )
+    ]
 
 
 def weight_drop_morning(ctx: Context, t: settings.WeightDropMorning) -> Sequence[Finding]:
-    raise NotImplementedError
+    mornings = morning_weights(ctx)
+    today_kg = mornings.get(ctx.today)
+    if today_kg is None:
+        return []
+    first = ctx.today - timedelta(days=MORNING_LOOKBACK_DAYS)
+    previous = sorted((day, kg) for day, kg in mornings.items() if first <= day < ctx.today)[
+        -MORNING_BASELINE_MAX:
+    ]
+    if len(previous) < MORNING_BASELINE_MIN:
+        return []
+    usual = statistics.median(kg for _, kg in previous)
+    drop_pct = (usual - today_kg) / usual * PERCENT
+    if drop_pct > t.high_pct:
+        severity, limit = Severity.MODERATE, t.high_pct
+    elif drop_pct > t.caution_pct:
+        severity, limit = Severity.CAUTION, t.caution_pct
+    else:
+        return []
+    message = (
+        f"This morning you weigh {today_kg:.1f} kg, {_shown(drop_pct, limit)} % under your "
+        f"usual {usual:.1f} kg (median of the last {len(previous)} mornings; over "
+        f"{limit:g} %). That is likely fluid loss: drink and weigh yourself again "
+        "before a hard session."
+    )
+    return [
+        finding(
+            "weight_drop_morning",
+            severity,
+            message,
+            value=drop_pct,
+            threshold=limit,
+            unit=PCT_UNIT,
+            citation=CITE_WEIGHT_DROP,
+        )
+    ]
+
+
+def morning_weights(ctx: Context) -> dict[date, float]:
+    """Per local day, the kg of its first weigh-in if that came before noon local."""
+    firsts: dict[date, BodyMeasurement] = {}
+    for measurement in ctx.body:  # oldest first, so the first seen is the day's first
+        firsts.setdefault(ctx.local_date(measurement.time), measurement)
+    return {
+        day: float(m.weight_kg)
+        for day, m in firsts.items()
+        if ctx.local_datetime(m.time).time() < MORNING_ENDS
+    }
+
+
+def _latest_recent_run(ctx: Context) -> Activity | None:
+    """The run that ended last within the past 24 h (and not after now)."""
+    since = ctx.now - timedelta(hours=RECENT_RUN_H)
+    runs = [a for a in ctx.activities if a.is_run and since <= a.end <= ctx.now]
+    return max(runs, key=lambda a: a.end, default=None)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _shown(value: float, limit: float) -> str:
+    """`value` with one decimal, or more when one decimal would read as the limit itself."""
+    for digits in (1, 2):
+        if round(value, digits) != round(limit, digits):
+            return f"{value:.{digits}f}"
+    return f"{value:.3f}"

@@ -198,11 +198,15 @@ def _until(items: Sequence[T], now: datetime, *, key: Callable[[T], datetime]) -
 def _ewma(
     daily: Sequence[float], days: int, upto: int, *, smoothing: float | None = None
 ) -> float | None:
-    """Exponential average of daily[0:upto], started at the mean of the first 28 days."""
+    """Exponential average of daily[0:upto], started at the mean of its first 28 days.
+
+    The seed comes from the averaged days only, so a value "as of yesterday" never looks at
+    today's load while the history is shorter than 28 days.
+    """
     if upto <= 0:
         return None
     alpha = ewma_lambda(days) if smoothing is None else smoothing
-    seed_days = daily[:CHRONIC_DAYS]
+    seed_days = daily[: min(CHRONIC_DAYS, upto)]
     value = sum(seed_days) / len(seed_days)
     for load in daily[:upto]:
         value += alpha * (load - value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from restday.models import History, Metrics, Recommendation, ShoeMetric
+from restday.models import Finding, History, Metrics, Recommendation, ShoeMetric
 from restday.rules import RULES, body, habits, sleep, training
 from restday.rules.context import Context
 from restday.rules.decision import decide, readiness
@@ -26,8 +26,8 @@ def evaluate(
     decision = decision or DecisionConfig()
     ctx = Context.build(history, now, profile)
 
-    findings = []
-    waiting = []
+    findings: list[Finding] = []
+    waiting: list[str] = []
     for spec in RULES:
         thresholds = getattr(rules, spec.id)
         if not thresholds.enabled:
@@ -74,6 +74,7 @@ def metrics(ctx: Context, rules: RulesConfig) -> Metrics:
         cadence_spm=habits.cadence_7d(ctx),
         strength_sessions_7d=habits.strength_sessions_7d(ctx),
         today_load=ctx.load_on(today),
+        today_run_km=ctx.run_km_by_day.get(today, 0.0),
         shoes=tuple(
             ShoeMetric(id=g.id, name=g.name, km=g.distance_km) for g in ctx.gear if not g.retired
         ),

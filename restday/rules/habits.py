@@ -2,34 +2,211 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
+from datetime import date, timedelta
 
-from restday.models import Finding
+from restday.models import Finding, Severity, SportKind
 from restday.rules import settings
+from restday.rules.base import finding
 from restday.rules.context import Context
+
+WEEK_DAYS = 7  # "the last 7 days": today and the 6 before it
+PAIN_UNIT = "/10"
+SHOE_UNIT = "km"
+CADENCE_UNIT = "spm"
+STRENGTH_UNIT = "sessions"
+CADENCE_STEP_UP_MIN = 0.05  # Heiderscheit et al.: +5 % steps per minute …
+CADENCE_STEP_UP_MAX = 0.10  # … to +10 % lowers the load on knee and hip
+
+PAIN_CITATION = (
+    "seed 003 (pain scale 1–3 / 4–7 / 8–10, > 3 days); seed 000 (> 1 week); "
+    "Silbernagel et al., AJSM 2007;35:897"
+)
+SHOE_CITATION = "seeds 000/002 (300–500 miles); Cook et al., AJSM 1985;13:248"
+CADENCE_CITATION = "seed 004; Heiderscheit et al., MSSE 2011;43:296"
+STRENGTH_CITATION = "seeds 000/004; Lauersen et al., BJSM 2014;48:871"
+
+
+def _week_start(ctx: Context) -> date:
+    return ctx.today - timedelta(days=WEEK_DAYS - 1)
+
+
+# --- pain -------------------------------------------------------------------------------
+
+
+def _latest_pain_by_day(ctx: Context) -> dict[date, int]:
+    """The level of the last report of each local day (reports are sorted by time)."""
+    latest: dict[date, int] = {}
+    for report in ctx.pains:
+        latest[ctx.local_date(report.time)] = report.level
+    return latest
+
+
+def _pain_streak(latest: dict[date, int], today: date, rest_min: int) -> int:
+    """Consecutive days back from today whose last report was ≥ rest_min (no report ends it)."""
+    streak = 0
+    day = today
+    while latest.get(day, 0) >= rest_min:
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+def pain(ctx: Context, t: settings.Pain) -> Sequence[Finding]:
+    """The latest pain report of today on seed 003's scale; one finding at most."""
+    latest = _latest_pain_by_day(ctx)
+    level = latest.get(ctx.today)
+    if not level:  # no report today, or "no pain"
+        return []
+    streak = _pain_streak(latest, ctx.today, t.rest_min)
+
+    if level >= t.doctor_min:
+        severity, threshold = Severity.DOCTOR, t.doctor_min
+        message = (
+            f"Pain {level}/10 today ({t.doctor_min} or more): don't run, "
+            "and see a doctor or physiotherapist to find the cause."
+        )
+    elif streak >= t.persist_days:
+        severity, threshold = Severity.DOCTOR, t.rest_min
+        message = (
+            f"Pain {level}/10 today, at {t.rest_min} or more for {streak} days in a row: "
+            "don't run, and have it checked by a doctor or physiotherapist "
+            "(training soreness fades within about three days)."
+        )
+    elif level >= t.rest_min:
+        severity, threshold = Severity.STRONG, t.rest_min
+        message = (
+            f"Pain {level}/10 today ({t.rest_min} or more): take a rest day rather than "
+            "running through it. Tendon rehab under a physio may allow up to 5/10, "
+            "but not on your own."
+        )
+    else:
+        severity, threshold = Severity.INFO, t.rest_min
+        message = (
+            f"Pain {level}/10 today (green zone, under {t.rest_min}): an easy run is fine. "
+            "Stop if it gets sharper, and rest if it reaches "
+            f"{t.rest_min}/10 or lasts more than a few days."
+        )
+    return [
+        finding(
+            "pain",
+            severity,
+            message,
+            value=level,
+            threshold=threshold,
+            unit=PAIN_UNIT,
+            citation=PAIN_CITATION,
+        )
+    ]
+
+
+# --- shoes ------------------------------------------------------------------------------
+
+
+def shoe_mileage(ctx: Context, t: settings.ShoeMileage) -> Sequence[Finding]:
+    """One info per active pair of shoes past a threshold (Strava lists shoes as gear)."""
+    out: list[Finding] = []
+    for gear in ctx.gear:
+        if gear.retired:
+            continue
+        distance = gear.distance_km
+        if distance > t.replace_km:
+            threshold = t.replace_km
+            message = (
+                f"{gear.name}: {distance:.0f} km (over {t.replace_km:.0f} km). "
+                "Time to replace them: worn cushioning passes more shock to your legs."
+            )
+        elif distance > t.warn_km:
+            threshold = t.warn_km
+            message = (
+                f"{gear.name}: {distance:.0f} km (over {t.warn_km:.0f} km). "
+                f"Plan a new pair before {t.replace_km:.0f} km."
+            )
+        else:
+            continue
+        out.append(
+            finding(
+                "shoe_mileage",
+                Severity.INFO,
+                message,
+                value=distance,
+                threshold=threshold,
+                unit=SHOE_UNIT,
+                citation=SHOE_CITATION,
+            )
+        )
+    return out
+
+
+# --- cadence ----------------------------------------------------------------------------
 
 
 def cadence_7d(ctx: Context) -> float | None:
     """Mean steps per minute of the runs of the last 7 days that recorded cadence."""
-    raise NotImplementedError
+    values = [
+        a.cadence_spm
+        for a in ctx.activities_between(_week_start(ctx), ctx.today)
+        if a.is_run and a.cadence_spm  # 0 means the watch recorded none
+    ]
+    return statistics.fmean(values) if values else None
+
+
+def cadence(ctx: Context, t: settings.Cadence) -> Sequence[Finding]:
+    mean = cadence_7d(ctx)
+    if mean is None or not mean < t.min_spm:
+        return []
+    low = mean * (1 + CADENCE_STEP_UP_MIN)
+    high = mean * (1 + CADENCE_STEP_UP_MAX)
+    message = (
+        f"Your runs this week averaged {mean:.0f} steps/min (under {t.min_spm:.0f}). "
+        f"Try 5–10 % quicker, shorter steps (about {low:.0f}–{high:.0f}): that lowers the "
+        "load on knees and hips; the evidence backs that step-up, not a fixed number."
+    )
+    return [
+        finding(
+            "cadence",
+            Severity.INFO,
+            message,
+            value=mean,
+            threshold=t.min_spm,
+            unit=CADENCE_UNIT,
+            citation=CADENCE_CITATION,
+        )
+    ]
+
+
+# --- strength ---------------------------------------------------------------------------
 
 
 def strength_sessions_7d(ctx: Context) -> int:
     """Strength sessions in the last 7 days (today included)."""
-    raise NotImplementedError
-
-
-def pain(ctx: Context, t: settings.Pain) -> Sequence[Finding]:
-    raise NotImplementedError
-
-
-def shoe_mileage(ctx: Context, t: settings.ShoeMileage) -> Sequence[Finding]:
-    raise NotImplementedError
-
-
-def cadence(ctx: Context, t: settings.Cadence) -> Sequence[Finding]:
-    raise NotImplementedError
+    week = ctx.activities_between(_week_start(ctx), ctx.today)
+    return sum(1 for a in week if a.kind is SportKind.STRENGTH)
 
 
 def strength(ctx: Context, t: settings.Strength) -> Sequence[Finding]:
-    raise NotImplementedError
+    """Too few strength sessions for someone who is running (silent in a week off)."""
+    week = ctx.activities_between(_week_start(ctx), ctx.today)
+    if not any(a.is_run for a in week):
+        return []
+    count = strength_sessions_7d(ctx)
+    if not count < t.min_sessions:
+        return []
+    sessions = "session" if count == 1 else "sessions"
+    message = (
+        f"{count} strength {sessions} in the last 7 days (under {t.min_sessions}). "
+        "Add calf raises, single-leg squats and hip work twice a week: "
+        "strength training almost halves overuse injuries."
+    )
+    return [
+        finding(
+            "strength",
+            Severity.INFO,
+            message,
+            value=count,
+            threshold=t.min_sessions,
+            unit=STRENGTH_UNIT,
+            citation=STRENGTH_CITATION,
+        )
+    ]

@@ -60,7 +60,8 @@ def choose_source(activities: Sequence[Activity], profile: Profile) -> LoadSourc
     if not activities:
         return LoadSource.MINUTES
     half = len(activities) / 2
-    if profile.max_hr is not None and profile.resting_hr is not None:
+    max_hr, rest_hr = profile.max_hr, profile.resting_hr
+    if max_hr is not None and rest_hr is not None and max_hr > rest_hr:
         with_hr = sum(1 for a in activities if a.average_heartrate is not None)
         if with_hr > half:
             return LoadSource.TRIMP

@@ -1,30 +1,203 @@
-"""Sleep rules: `sleep_short`, `sleep_debt`, `hrv`, `resting_hr` (RULES.md)."""
+"""Sleep rules: `sleep_short`, `sleep_debt`, `hrv`, `resting_hr` (RULES.md).
+
+A night belongs to the local day on which it ended, if it ended by 14:00 local (later sleep
+is a nap); a day with several such sessions (a split night) counts them all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
 
-from restday.models import Finding
+from restday.models import Finding, Severity, SleepSession
 from restday.rules import settings
-from restday.rules.context import Context
+from restday.rules.base import finding
+from restday.rules.context import NIGHT_ENDS_BY, Context
+
+CITE_SLEEP_SHORT = "seed 004; Van Dongen et al., Sleep 2003;26:117"
+CITE_SLEEP_DEBT = (
+    "seed 001; Watson et al., J Clin Sleep Med 2015;11:591; "
+    "Milewski et al., J Pediatr Orthop 2014;34:129"
+)
+CITE_HRV = "Kiviniemi et al., EJAP 2007;101:743; Plews et al., Sports Med 2013"
+CITE_RESTING_HR = "Buchheit, Front Physiol 2014;5:73"
+
+DEBT_NIGHTS = 14  # sleep_debt sums the nights today-13 … today
+
+HRV_WEEK_DAYS = 7  # the recent window: today-6 … today
+HRV_BASELINE_DAYS = 60  # the baseline window: today-59 … today (includes the recent one)
+HRV_MIN_WEEK_NIGHTS = 3  # nights with HRV needed in the recent window
+HRV_SD_FACTOR = 0.5  # fires below baseline mean − 0.5 SD (Plews et al. 2013)
+
+RHR_BASELINE_DAYS = 30  # the 30 days before yesterday: today-31 … today-2
+RHR_BASELINE_LAST_DAY = 2  # days before today of the baseline's last night
+RHR_MIN_BASELINE_NIGHTS = 7  # nights needed for a mean and SD worth comparing to
+
+HOURS_UNIT = "h"
+HRV_UNIT = "ln ms"
+BPM_UNIT = "bpm"
 
 
 def debt(ctx: Context, need_hours: float) -> tuple[float | None, int]:
-    """Sleep debt over the last 14 nights and how many of them had no sleep recorded."""
-    raise NotImplementedError
+    """Sleep debt over the last 14 nights and how many of them had no sleep recorded.
+
+    Σ max(0, need − slept) over the nights today-13 … today that have data; (None, 14) when
+    none of them has any.
+    """
+    total = 0.0
+    missing = 0
+    for back in range(DEBT_NIGHTS):
+        hours = ctx.night_hours.get(ctx.today - timedelta(days=back))
+        if hours is None:
+            missing += 1
+        else:
+            total += max(0.0, need_hours - hours)
+    if missing == DEBT_NIGHTS:
+        return None, missing
+    return total, missing
 
 
 def sleep_short(ctx: Context, t: settings.SleepShort) -> Sequence[Finding]:
-    raise NotImplementedError
+    hours = ctx.last_night_hours()
+    if hours is None:
+        return []
+    if hours < t.rest_hours:
+        severity, limit = Severity.STRONG, t.rest_hours
+        advice = "Take a rest day and get to bed early tonight."
+    elif hours < t.min_hours:
+        severity, limit = Severity.MODERATE, t.min_hours
+        advice = "Short sleep slows muscle repair: keep today easy."
+    else:
+        return []
+    message = f"Slept {_shown(hours, limit)} h last night (under {limit:g} h). {advice}"
+    return [
+        finding(
+            "sleep_short",
+            severity,
+            message,
+            value=hours,
+            threshold=limit,
+            unit=HOURS_UNIT,
+            citation=CITE_SLEEP_SHORT,
+        )
+    ]
 
 
 def sleep_debt(ctx: Context, t: settings.SleepDebt) -> Sequence[Finding]:
-    raise NotImplementedError
+    total, missing = debt(ctx, t.need_hours)
+    if total is None or not total > t.max_debt_hours:
+        return []
+    counted = DEBT_NIGHTS - missing
+    nights = (
+        f"the last {DEBT_NIGHTS} nights"
+        if missing == 0
+        else f"the {counted} tracked nights of the last {DEBT_NIGHTS}"
+    )
+    message = (
+        f"Sleep debt of {_shown(total, t.max_debt_hours)} h over {nights}, counting "
+        f"{t.need_hours:g} h a night (over {t.max_debt_hours:g} h). "
+        "Athletes who sleep under 8 h get injured more often: sleep longer for a few nights."
+    )
+    return [
+        finding(
+            "sleep_debt",
+            Severity.MODERATE,
+            message,
+            value=total,
+            threshold=t.max_debt_hours,
+            unit=HOURS_UNIT,
+            citation=CITE_SLEEP_DEBT,
+        )
+    ]
 
 
 def hrv(ctx: Context, t: settings.Hrv) -> Sequence[Finding]:
-    raise NotImplementedError
+    nightly = {
+        day: math.log(ms) for day, ms in nightly_means(ctx, lambda s: s.hrv_ms).items() if ms > 0
+    }
+    baseline = _window(nightly, ctx.today, HRV_BASELINE_DAYS)
+    week = _window(nightly, ctx.today, HRV_WEEK_DAYS)
+    if len(baseline) < t.min_nights or len(week) < HRV_MIN_WEEK_NIGHTS:
+        return []
+    week_mean = statistics.mean(week)
+    base_mean = statistics.mean(baseline)
+    limit = base_mean - HRV_SD_FACTOR * statistics.stdev(baseline)
+    if not week_mean < limit:
+        return []
+    message = (
+        f"Heart-rate variability is down: {len(week)}-night average ln rMSSD "
+        f"{week_mean:.2f} (about {math.exp(week_mean):.0f} ms), under your limit of "
+        f"{limit:.2f} from the last {HRV_BASELINE_DAYS} days (about {math.exp(base_mean):.0f} ms "
+        "usual). Your body may not have recovered: keep today easy."
+    )
+    return [
+        finding(
+            "hrv",
+            Severity.MODERATE,
+            message,
+            value=week_mean,
+            threshold=limit,
+            unit=HRV_UNIT,
+            citation=CITE_HRV,
+        )
+    ]
 
 
 def resting_hr(ctx: Context, t: settings.RestingHr) -> Sequence[Finding]:
-    raise NotImplementedError
+    nightly = nightly_means(ctx, lambda s: s.resting_hr)
+    today_bpm = nightly.get(ctx.today)
+    yesterday_bpm = nightly.get(ctx.today - timedelta(days=1))
+    first = ctx.today - timedelta(days=RHR_BASELINE_LAST_DAY + RHR_BASELINE_DAYS - 1)
+    last = ctx.today - timedelta(days=RHR_BASELINE_LAST_DAY)
+    baseline = [bpm for day, bpm in nightly.items() if first <= day <= last]
+    if today_bpm is None or yesterday_bpm is None or len(baseline) < RHR_MIN_BASELINE_NIGHTS:
+        return []
+    mean = statistics.mean(baseline)
+    margin = max(statistics.stdev(baseline), t.min_bpm)
+    if not (today_bpm - mean > margin and yesterday_bpm - mean > margin):
+        return []
+    message = (
+        f"Resting heart rate {today_bpm:.0f} bpm, {today_bpm - mean:.1f} bpm above your "
+        f"{RHR_BASELINE_DAYS}-day average of {mean:.0f} bpm (more than {margin:.1f} bpm), "
+        "for two mornings running. Fatigue or an oncoming illness often shows here first: "
+        "go easy."
+    )
+    return [
+        finding(
+            "resting_hr",
+            Severity.CAUTION,
+            message,
+            value=today_bpm - mean,
+            threshold=margin,
+            unit=BPM_UNIT,
+            citation=CITE_RESTING_HR,
+        )
+    ]
+
+
+def nightly_means(ctx: Context, value: Callable[[SleepSession], float | None]) -> dict[date, float]:
+    """Per local night (sessions that ended that day by 14:00), the mean of a session value."""
+    values: dict[date, list[float]] = defaultdict(list)
+    for session in ctx.sleeps:
+        measured = value(session)
+        local_end = ctx.local_datetime(session.end)
+        if measured is not None and local_end.time() <= NIGHT_ENDS_BY:
+            values[local_end.date()].append(measured)
+    return {day: statistics.mean(vs) for day, vs in values.items()}
+
+
+def _window(nightly: dict[date, float], today: date, days: int) -> list[float]:
+    """The nightly values of the `days` days ending today (today included)."""
+    first = today - timedelta(days=days - 1)
+    return [v for day, v in nightly.items() if first <= day <= today]
+
+
+def _shown(value: float, limit: float) -> str:
+    """`value` with one decimal, or more when one decimal would read as the limit itself."""
+    for digits in (1, 2):
+        if round(value, digits) != round(limit, digits):
+            return f"{value:.{digits}f}"
+    return f"{value:.3f}"

@@ -1,48 +1,329 @@
 """Load rules: `weekly_increase`, `run_spike`, `acwr`, `tsb`, `monotony`, `no_rest_day`,
-`deload` (RULES.md)."""
+`deload` (RULES.md).
+
+"The last 7 days" are today-6 … today in the athlete's zone; a 7-day block `k` back is the
+7 days ending `7·k` days before today. A value must pass its threshold by more than float
+noise (`FLOAT_NOISE`), so 44 km after a 40 km week is exactly 10 % and does not pass a 10 %
+threshold.
+"""
 
 from __future__ import annotations
 
+import itertools
+import statistics
 from collections.abc import Sequence
+from datetime import timedelta
 
-from restday.models import Finding
+from restday.models import Finding, Severity
 from restday.rules import settings
+from restday.rules.base import finding
 from restday.rules.context import Context
+
+CITE_WEEKLY_INCREASE = (
+    "seeds 000/002/003; Nielsen et al., JOSPT 2014;44:739; Buist et al., AJSM 2008;36:33"
+)
+CITE_RUN_SPIKE = "Frandsen et al., BJSM 2025;59:1203, doi:10.1136/bjsports-2024-109380"
+CITE_ACWR = (
+    "seed 004; Gabbett, BJSM 2016;50:273; Williams et al., BJSM 2017;51:209; "
+    "Impellizzeri et al., Sports Med 2021;51:581"
+)
+CITE_TSB = "Banister impulse–response model; TrainingPeaks PMC convention"
+CITE_MONOTONY = "Foster, MSSE 1998;30:1164"
+CITE_NO_REST_DAY = "seeds 000/002"
+CITE_DELOAD = "seed 004"
+
+WEEK_DAYS = 7  # "the last 7 days": today-6 … today
+INCREASE_BASELINE_DAYS = 28  # weekly_increase's baseline: the 28 days before the last 7
+SPIKE_BASELINE_DAYS = 30  # run_spike's baseline: the 30 days before today
+MONOTONY_CAP = 10.0  # monotony of identical daily loads (SD 0), and the most ever shown
+PERCENT = 100.0
+FLOAT_NOISE = 1e-9  # differences this small are rounding, not an excess
+SHOWN_MAX_DECIMALS = 6  # messages never show more decimals than this
+
+PCT_UNIT = "%"
+RATIO_UNIT = "ratio"
+DAYS_UNIT = "days"
+LOAD_UNIT = "load"
+
+
+# --- values shared with the metrics -------------------------------------------------------
 
 
 def tsb_pct(ctx: Context) -> float | None:
     """Training stress balance as of yesterday, in % of CTL (None without load)."""
-    raise NotImplementedError
+    ctl, atl = ctx.ctl_yesterday, ctx.atl_yesterday
+    if ctl is None or atl is None or ctl <= 0:
+        return None
+    return (ctl - atl) / ctl * PERCENT
 
 
 def monotony_value(ctx: Context) -> float | None:
-    """Foster's monotony of the last 7 days' loads (None when it is undefined)."""
-    raise NotImplementedError
+    """Foster's monotony of the last 7 days' loads (None when it is undefined).
+
+    Mean ÷ population SD of the daily loads today-6 … today, rest days 0; None when all
+    are 0; `MONOTONY_CAP` when every day has the same load (SD 0) and at most that otherwise.
+    """
+    loads = ctx.loads_between(ctx.today - timedelta(days=WEEK_DAYS - 1), ctx.today)
+    mean = statistics.fmean(loads)
+    if not _over(mean, 0):
+        return None
+    sd = statistics.pstdev(loads)
+    if not _over(sd, 0):
+        return MONOTONY_CAP
+    return min(mean / sd, MONOTONY_CAP)
+
+
+def week_km(ctx: Context) -> float:
+    """Run km of the last 7 days."""
+    return ctx.run_km_between(ctx.today - timedelta(days=WEEK_DAYS - 1), ctx.today)
+
+
+def baseline_week_km(ctx: Context) -> float:
+    """The highest run km of any 7 consecutive days wholly inside today-34 … today-7."""
+    last = ctx.today - timedelta(days=WEEK_DAYS)
+    first = last - timedelta(days=INCREASE_BASELINE_DAYS - 1)
+    starts = INCREASE_BASELINE_DAYS - WEEK_DAYS + 1
+    return max(
+        ctx.run_km_between(first + timedelta(days=i), first + timedelta(days=i + WEEK_DAYS - 1))
+        for i in range(starts)
+    )
+
+
+# --- rules ----------------------------------------------------------------------------------
 
 
 def weekly_increase(ctx: Context, t: settings.WeeklyIncrease) -> Sequence[Finding]:
-    raise NotImplementedError
+    baseline = baseline_week_km(ctx)
+    if not _over(baseline, 0):
+        return []
+    this_week = week_km(ctx)
+    pct = (this_week / baseline - 1) * PERCENT
+    graded = _graded(pct, ((t.high_pct, Severity.MODERATE), (t.caution_pct, Severity.CAUTION)))
+    if graded is None:
+        return []
+    severity, limit = graded
+    message = (
+        f"{this_week:.1f} km in the last {WEEK_DAYS} days, {_shown(pct, limit, 0)} % more than "
+        f"your biggest week of the {INCREASE_BASELINE_DAYS} days before ({baseline:.1f} km; "
+        f"over {limit:g} %). The 10 % rule itself did not prevent injuries in a trial (Buist "
+        "2008), but runners who added over 30 % got injured more often (Nielsen 2014): "
+        "hold this volume for now."
+    )
+    return [
+        finding(
+            "weekly_increase",
+            severity,
+            message,
+            value=pct,
+            threshold=limit,
+            unit=PCT_UNIT,
+            citation=CITE_WEEKLY_INCREASE,
+        )
+    ]
 
 
 def run_spike(ctx: Context, t: settings.RunSpike) -> Sequence[Finding]:
-    raise NotImplementedError
+    today_km = ctx.longest_run_by_day.get(ctx.today)
+    baseline = ctx.longest_run_between(
+        ctx.today - timedelta(days=SPIKE_BASELINE_DAYS), ctx.today - timedelta(days=1)
+    )
+    if today_km is None or baseline is None or not _over(baseline, 0):
+        return []
+    pct = (today_km / baseline - 1) * PERCENT
+    graded = _graded(
+        pct,
+        (
+            (t.very_high_pct, Severity.STRONG),
+            (t.high_pct, Severity.MODERATE),
+            (t.caution_pct, Severity.CAUTION),
+        ),
+    )
+    if graded is None:
+        return []
+    severity, limit = graded
+    message = (
+        f"Today's {today_km:.1f} km run is {_shown(pct, limit, 0)} % longer than your longest "
+        f"of the {SPIKE_BASELINE_DAYS} days before ({baseline:.1f} km; over {limit:g} %). "
+        "Runs more than 10 % longer than the recent longest raise the injury risk: "
+        "take it easy while your legs absorb it."
+    )
+    return [
+        finding(
+            "run_spike",
+            severity,
+            message,
+            value=pct,
+            threshold=limit,
+            unit=PCT_UNIT,
+            citation=CITE_RUN_SPIKE,
+        )
+    ]
 
 
 def acwr(ctx: Context, t: settings.Acwr) -> Sequence[Finding]:
-    raise NotImplementedError
+    ratio = ctx.acwr
+    if ratio is None:
+        return []
+    weak = "The ratio is only a weak predictor of injury (Impellizzeri 2021)"
+    graded = _graded(ratio, ((t.high, Severity.MODERATE), (t.caution, Severity.CAUTION)))
+    if graded is not None:
+        severity, limit = graded
+        message = (
+            f"Acute:chronic load ratio {_shown(ratio, limit, 2)} (over {limit:g}): your last "
+            f"week's load is above what you are used to. {weak}, but an easier day "
+            "lets the rest of you catch up."
+        )
+    elif _under(ratio, t.low):
+        severity, limit = Severity.INFO, t.low
+        message = (
+            f"Acute:chronic load ratio {_shown(ratio, limit, 2)} (under {limit:g}): you have "
+            f"trained less than usual lately. {weak}; build back up gradually rather than "
+            "jumping straight back to your old volume."
+        )
+    else:
+        return []
+    return [
+        finding(
+            "acwr",
+            severity,
+            message,
+            value=ratio,
+            threshold=limit,
+            unit=RATIO_UNIT,
+            citation=CITE_ACWR,
+        )
+    ]
 
 
 def tsb(ctx: Context, t: settings.Tsb) -> Sequence[Finding]:
-    raise NotImplementedError
+    pct = tsb_pct(ctx)
+    if pct is None or not _under(pct, t.min_tsb_pct):
+        return []
+    message = (
+        f"Form (fitness minus fatigue) was {_shown(pct, t.min_tsb_pct, 0)} % of your fitness "
+        f"as of yesterday (under {t.min_tsb_pct:g} %): fatigue is running well ahead of "
+        "fitness. Keep today easy."
+    )
+    return [
+        finding(
+            "tsb",
+            Severity.MODERATE,
+            message,
+            value=pct,
+            threshold=t.min_tsb_pct,
+            unit=PCT_UNIT,
+            citation=CITE_TSB,
+        )
+    ]
 
 
 def monotony(ctx: Context, t: settings.Monotony) -> Sequence[Finding]:
-    raise NotImplementedError
+    value = monotony_value(ctx)
+    if value is None or not _over(value, t.max):
+        return []
+    message = (
+        f"Training monotony {_shown(value, t.max, 2)} over the last {WEEK_DAYS} days (over "
+        f"{t.max:g}): your days are too alike. Mix easy and hard days and keep a full rest day."
+    )
+    return [
+        finding(
+            "monotony",
+            Severity.CAUTION,
+            message,
+            value=value,
+            threshold=t.max,
+            unit=RATIO_UNIT,
+            citation=CITE_MONOTONY,
+        )
+    ]
 
 
 def no_rest_day(ctx: Context, t: settings.NoRestDay) -> Sequence[Finding]:
-    raise NotImplementedError
+    days = ctx.days_since_rest
+    if not days > t.max_days:
+        return []
+    message = (
+        f"{days} days in a row without a rest day (more than {t.max_days}). Muscles, tendons "
+        "and bones rebuild on rest days: take at least one full rest day a week."
+    )
+    return [
+        finding(
+            "no_rest_day",
+            Severity.MODERATE,
+            message,
+            value=days,
+            threshold=t.max_days,
+            unit=DAYS_UNIT,
+            citation=CITE_NO_REST_DAY,
+        )
+    ]
 
 
 def deload(ctx: Context, t: settings.Deload) -> Sequence[Finding]:
-    raise NotImplementedError
+    blocks = _week_loads(ctx, t.build_weeks + 1)
+    if blocks is None:
+        return []
+    if not all(_over(later, earlier) for later, earlier in itertools.pairwise(blocks)):
+        return []
+    this_week = blocks[0]
+    target = this_week * t.deload_pct / PERCENT
+    trend = " → ".join(f"{load:.0f}" for load in reversed(blocks))
+    message = (
+        f"Your weekly load has risen {t.build_weeks} weeks in a row ({trend}). Plan a lighter "
+        f"week next: about {t.deload_pct:g} % of this week's, a load of about {target:.0f}."
+    )
+    return [
+        finding(
+            "deload",
+            Severity.INFO,
+            message,
+            value=this_week,
+            threshold=target,
+            unit=LOAD_UNIT,
+            citation=CITE_DELOAD,
+        )
+    ]
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _week_loads(ctx: Context, blocks: int) -> list[float] | None:
+    """Load of the 7-day blocks ending today, 7 days ago, …, newest first.
+
+    None unless all `blocks` lie wholly inside the history.
+    """
+    first_needed = ctx.today - timedelta(days=WEEK_DAYS * blocks - 1)
+    if ctx.first_day is None or first_needed < ctx.first_day:
+        return None
+    out = []
+    for k in range(blocks):
+        last = ctx.today - timedelta(days=WEEK_DAYS * k)
+        out.append(sum(ctx.loads_between(last - timedelta(days=WEEK_DAYS - 1), last)))
+    return out
+
+
+def _graded(
+    value: float, levels: Sequence[tuple[float, Severity]]
+) -> tuple[Severity, float] | None:
+    """The first (limit, severity) of `levels` (highest limit first) that `value` exceeds."""
+    for limit, severity in levels:
+        if _over(value, limit):
+            return severity, limit
+    return None
+
+
+def _over(value: float, limit: float) -> bool:
+    return value - limit > FLOAT_NOISE
+
+
+def _under(value: float, limit: float) -> bool:
+    return limit - value > FLOAT_NOISE
+
+
+def _shown(value: float, limit: float, digits: int) -> str:
+    """`value` to `digits` decimals, or more when that would read as the limit itself."""
+    for shown in range(digits, SHOWN_MAX_DECIMALS):
+        if round(value, shown) != round(limit, shown):
+            return f"{value:.{shown}f}"
+    return f"{value:.{SHOWN_MAX_DECIMALS}f}"

@@ -1,0 +1,184 @@
+"""The `restday` command line (DESIGN.md §3): thin commands over config, store and rules.
+
+Exit codes: 0 ok, 1 a runtime failure, 2 usage, 78 a configuration error (EX_CONFIG, so
+systemd stops restarting a service that cannot start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from restday import __version__
+from restday.clock import Clock, SystemClock, end_of_day
+from restday.config import Config, ConfigError, load_config, resolve_config_path
+from restday.ingest import ImportFileError, ingest_activities, read_activity_file
+from restday.models import History
+from restday.report import HistoryRow, history_text, status_text
+from restday.rules.engine import evaluate
+from restday.store import Store, StoreError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
+MAX_HISTORY_DAYS = 3650
+
+log = logging.getLogger("restday")
+
+
+class CommandError(Exception):
+    """A runtime failure with a sentence for the user (exit 1)."""
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    command: Callable[[argparse.Namespace, Config, Clock], int] = args.handler
+    try:
+        path, explicit = resolve_config_path(args.config)
+        config = load_config(path, explicit=explicit)
+    except ConfigError as exc:
+        for line in exc.errors:
+            print(f"restday: configuration error: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        return command(args, config, clock or SystemClock())
+    except (CommandError, ImportFileError, StoreError) as exc:
+        print(f"restday: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    items = read_activity_file(Path(args.file))
+    with Store.open(config.store_path()) as store:
+        report = ingest_activities(store, items)
+    print(f"Imported {report.summary()} into {config.store_path()}.")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    tz = config.profile().timezone
+    now = end_of_day(args.date, tz) if args.date else clock.now()
+    rec = evaluate(_history(config), now, config.profile(), config.rules, config.decision)
+    if args.json:
+        print(json.dumps(rec.to_payload(), ensure_ascii=False))
+    else:
+        print(status_text(rec, config.athlete.timezone))
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    profile = config.profile()
+    now = clock.now()
+    today = now.astimezone(profile.timezone).date()
+    history = _history(config)
+    rows = []
+    for back in range(args.days - 1, -1, -1):
+        day = today - timedelta(days=back)
+        moment = now if back == 0 else end_of_day(day, profile.timezone)
+        rec = evaluate(history, moment, profile, config.rules, config.decision)
+        rows.append(HistoryRow(day=day, rec=rec))
+    print(history_text(rows))
+    return EXIT_OK
+
+
+def cmd_check_config(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    print(f"config file: {config.config_path or 'none found (defaults and environment)'}")
+    print(f"store:       {config.store_path()}")
+    print(f"strava token: {config.token_path()}")
+    for key, value in _flatten(config.masked()):
+        print(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    print("configuration OK")
+    return EXIT_OK
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _history(config: Config) -> History:
+    path = config.store_path()
+    if not path.exists():
+        log.warning("no store at %s yet: import activities with `restday import FILE` first", path)
+        return History()
+    with Store.open(path) as store:
+        return store.history()
+
+
+def _flatten(data: object, prefix: str = "") -> list[tuple[str, object]]:
+    if isinstance(data, dict):
+        out: list[tuple[str, object]] = []
+        for key, value in data.items():
+            out.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        return [kv for i, x in enumerate(data) for kv in _flatten(x, f"{prefix}[{i}]")]
+    return [(prefix, data)]
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date as YYYY-MM-DD: {text!r}") from None
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_HISTORY_DAYS:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_HISTORY_DAYS}")
+    return days
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $RESTDAY_CONFIG, ./restday.toml, the platform config dir)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+
+    parser = argparse.ArgumentParser(
+        prog="restday",
+        description="A recovery coach for runners: tells you (and Home Assistant) when to rest.",
+    )
+    parser.add_argument("--version", action="version", version=f"restday {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("status", parents=[common], help="today's recommendation and why")
+    p.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="evaluate the end of that day")
+    p.add_argument("--json", action="store_true", help="print the MQTT state payload")
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("history", parents=[common], help="one row a day: status, load, sleep")
+    p.add_argument("--days", type=_days, default=14, metavar="N", help="how many days (14)")
+    p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("import", parents=[common], help="import a JSON file of Strava activities")
+    p.add_argument("file", metavar="FILE", help="a JSON array of Strava activity objects")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("check-config", parents=[common], help="validate and show the config")
+    p.set_defaults(handler=cmd_check_config)
+    return parser

@@ -1,0 +1,105 @@
+"""Plain-text views of recommendations for the terminal (`restday status`, `restday history`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from restday.models import Finding, Recommendation, Status
+
+STATUS_LINE: dict[Status, str] = {
+    Status.TRAIN: "TRAIN — good to go as planned",
+    Status.EASY: "EASY — keep today easy or short",
+    Status.REST: "REST — rest day recommended",
+    Status.SEE_DOCTOR: "SEE A DOCTOR — rest, and have the pain looked at",
+    Status.CALIBRATING: "CALIBRATING — learning your baseline (fewer than 28 days of history)",
+}
+
+_INDENT = " " * 4
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:g}" if abs(value) >= 100 else f"{value:.3g}"
+    return f"{text} {unit}".strip() if unit not in ("", "ratio") else text
+
+
+def _finding_lines(f: Finding) -> list[str]:
+    head = f"  {f.severity.value:<9}{f.rule:<22}{f.message}"
+    numbers = f"value {_number(f.value, f.unit)}"
+    if f.threshold is not None:
+        numbers += f" · threshold {_number(f.threshold, f.unit)}"
+    return [head, f"{_INDENT}{' ' * 27}{numbers} · {f.citation}"]
+
+
+def status_text(rec: Recommendation, timezone_name: str) -> str:
+    """The readable form of a recommendation: status, readiness, findings, metrics."""
+    day = rec.evaluated_at
+    lines = [
+        f"restday — {day:%a %Y-%m-%d %H:%M} ({timezone_name})",
+        f"Status:    {STATUS_LINE[rec.status]}",
+        f"Readiness: {rec.readiness}/100",
+        "",
+    ]
+    if rec.reasons:
+        lines.append(f"Findings ({len(rec.reasons)}), most important first:")
+        for f in rec.reasons:
+            lines.extend(_finding_lines(f))
+    else:
+        lines.append("Findings: none.")
+    m = rec.metrics
+    lines += ["", "Metrics:"]
+    lines.append(
+        f"  running   {m.week_km:.1f} km in 7 days (the 7 before: {m.prev_week_km:.1f} km); "
+        f"longest in 30 days before today: {_number(m.longest_run_30d_km, 'km')}"
+    )
+    lines.append(
+        f"  load      today {m.today_load:.0f} · acute {_number(m.acute_load, '')} · "
+        f"chronic {_number(m.chronic_load, '')} · ACWR {_number(m.acwr, '')} "
+        f"({m.load_source}) · {m.days_since_rest} days since a rest day"
+    )
+    lines.append(
+        f"  sleep     last night {_number(m.last_sleep_h, 'h')} · "
+        f"debt over 14 nights {_number(m.sleep_debt_h, 'h')}"
+    )
+    lines.append(f"  weight    {_number(m.weight_kg, 'kg')}")
+    for shoe in m.shoes:
+        lines.append(f"  shoe      {shoe.name}: {shoe.km:.0f} km")
+    if rec.stale:
+        lines += ["", "Missing or old inputs: " + "; ".join(rec.stale)]
+    if rec.waiting:
+        lines += ["", "Waiting for 28 days of history: " + ", ".join(rec.waiting)]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    day: date
+    rec: Recommendation
+
+
+HISTORY_HEADER = (
+    f"{'date':<14}{'status':<13}{'ready':>6}{'load':>7}{'ACWR':>6}"
+    f"{'km':>7}{'7d km':>7}{'sleep':>7}{'kg':>7}  reasons"
+)
+
+
+def history_text(rows: Sequence[HistoryRow]) -> str:
+    """One line a day: status, readiness, load, ACWR, km, sleep, weight, the rules that fired."""
+    lines = [HISTORY_HEADER]
+    for row in rows:
+        m = row.rec.metrics
+        fired = ", ".join(f.rule for f in row.rec.reasons if f.severity.rank > 0)
+        lines.append(
+            f"{row.day:%a %Y-%m-%d}"[:14].ljust(14)
+            + f"{row.rec.status.value:<13}{row.rec.readiness:>6}{m.today_load:>7.0f}"
+            + f"{_cell(m.acwr, 2):>6}{_cell(m.today_run_km, 1):>7}{m.week_km:>7.1f}"
+            + f"{_cell(m.last_sleep_h, 1):>7}{_cell(m.weight_kg, 1):>7}  {fired}"
+        )
+    return "\n".join(lines)
+
+
+def _cell(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"

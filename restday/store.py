@@ -1,0 +1,361 @@
+"""The SQLite store: restday's only SQL.
+
+Every input is kept twice: its raw JSON (the truth, exactly as received) and the columns the
+rules read (derived from it). The schema version lives in `PRAGMA user_version`. Opening a
+store written by an older restday re-derives the derived tables from the raw JSON, without
+any API call:
+- activities and gear are dropped, recreated and re-parsed with `integrations.strava_json`;
+- sleep, weigh-ins and pain keep their columns as stored: their raw payload and `source`
+  (the preset name) are kept so that a later, preset-aware migration can re-derive them;
+- raw JSON that the current parsers refuse moves to the `unparsed` table with the reason,
+  so nothing is lost.
+
+Times are stored as fixed-format UTC text, `YYYY-MM-DDTHH:MM:SS.ffffffZ`, which sorts as it
+reads. The store runs in WAL mode with `foreign_keys` on; each write call is one transaction,
+and `Store.batch()` groups several calls into one. One owner uses a store at a time (the
+daemon's worker thread); it is not meant for concurrent use from several threads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+from restday.integrations.strava_json import parse_activity, parse_shoe
+from restday.models import Activity, BodyMeasurement, Gear, History, PainReport, SleepSession
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 5_000  # wait this long for another writer's lock before failing
+SYNCHRONOUS = "FULL"  # an input arrives once (MQTT): fsync every commit, a few per day
+WEIGHT_KEY_PER_KG = 100  # weigh-ins are duplicates when equal to 0.01 kg at the same time
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T", Activity, Gear)
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS activity (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL, sport_type TEXT NOT NULL,
+        start_at TEXT NOT NULL, distance_m REAL NOT NULL, moving_time_s REAL NOT NULL,
+        elapsed_time_s REAL NOT NULL, average_heartrate REAL, max_heartrate REAL,
+        suffer_score REAL, cadence_spm REAL, gear_id TEXT,
+        raw TEXT NOT NULL CHECK (json_valid(raw)))""",
+    "CREATE INDEX IF NOT EXISTS activity_start ON activity (start_at)",
+    """CREATE TABLE IF NOT EXISTS gear (
+        id TEXT PRIMARY KEY, position INTEGER NOT NULL, name TEXT NOT NULL,
+        distance_m REAL NOT NULL, is_primary INTEGER NOT NULL, retired INTEGER NOT NULL,
+        raw TEXT NOT NULL CHECK (json_valid(raw)))""",
+    """CREATE TABLE IF NOT EXISTS sleep (
+        end_at TEXT PRIMARY KEY, start_at TEXT, hours REAL NOT NULL, hrv_ms REAL,
+        resting_hr REAL, source TEXT NOT NULL, received_at TEXT NOT NULL,
+        raw TEXT NOT NULL CHECK (json_valid(raw)))""",
+    """CREATE TABLE IF NOT EXISTS body (
+        measured_at TEXT NOT NULL, weight_key INTEGER NOT NULL, weight_kg REAL NOT NULL,
+        water_pct REAL, source TEXT NOT NULL, received_at TEXT NOT NULL,
+        raw TEXT NOT NULL CHECK (json_valid(raw)), PRIMARY KEY (measured_at, weight_key))""",
+    """CREATE TABLE IF NOT EXISTS pain (
+        reported_at TEXT NOT NULL, level INTEGER NOT NULL, received_at TEXT NOT NULL,
+        raw TEXT NOT NULL CHECK (json_valid(raw)), PRIMARY KEY (reported_at, level))""",
+    """CREATE TABLE IF NOT EXISTS unparsed (
+        kind TEXT NOT NULL, raw TEXT NOT NULL, reason TEXT NOT NULL)""",
+)
+_GET_ACTIVITIES = """SELECT id, name, sport_type, start_at, distance_m, moving_time_s,
+    elapsed_time_s, average_heartrate, max_heartrate, suffer_score, cadence_spm, gear_id
+    FROM activity WHERE start_at >= ? ORDER BY start_at, id"""
+_GET_SLEEPS = """SELECT end_at, hours, start_at, hrv_ms, resting_hr, source FROM sleep
+    WHERE end_at >= ? ORDER BY end_at"""
+_GET_BODY = """SELECT measured_at, weight_kg, water_pct, source FROM body
+    WHERE measured_at >= ? ORDER BY measured_at, weight_key"""
+_GET_PAINS = (
+    "SELECT reported_at, level FROM pain WHERE reported_at >= ? ORDER BY reported_at, level"
+)
+_GET_GEAR = "SELECT id, name, distance_m, is_primary, retired FROM gear ORDER BY position"
+_COUNTS = """SELECT (SELECT count(*) FROM activity), (SELECT count(*) FROM sleep),
+    (SELECT count(*) FROM body), (SELECT count(*) FROM pain), (SELECT count(*) FROM gear)"""
+_PUT_ACTIVITY = "INSERT OR REPLACE INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_PUT_GEAR = "INSERT INTO gear VALUES (?, ?, ?, ?, ?, ?, ?)"
+_TABLES = frozenset({"activity", "gear", "sleep", "body", "pain", "unparsed"})
+
+
+class StoreError(Exception):
+    """The store cannot be used (not a database, written by a newer restday, unreadable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    added: int = 0
+    updated: int = 0  # same id, different raw JSON: the activity was edited on Strava
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    activities: int
+    sleeps: int
+    weigh_ins: int
+    pains: int
+    gear: int
+
+
+class Store:
+    """An open restday store; use `Store.open(path)` as a context manager."""
+
+    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+        self._conn = conn
+        self._where = where
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating the folder and the file if needed) and upgrade an older schema."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the store {path}: {exc}") from None
+        try:
+            _prepare(conn, str(path))
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, str(path))
+
+    @classmethod
+    def open_memory(cls) -> Store:
+        """A fresh store in memory (for tests and the demo)."""
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        _prepare(conn, ":memory:")
+        return cls(conn, ":memory:")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One transaction around every write inside (a batch inside a batch joins it)."""
+        try:
+            with _transaction(self._conn):
+                yield
+        except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
+            raise StoreError(f"cannot write the store {self._where}: {exc}") from None
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def upsert_activities(self, items: Iterable[tuple[Activity, str]]) -> UpsertResult:
+        """Store activities with their raw JSON, in one transaction, counting what changed."""
+        added = updated = unchanged = 0
+        with self.batch():
+            for activity, raw in items:
+                row = self._conn.execute(
+                    "SELECT raw FROM activity WHERE id = ?", (activity.id,)
+                ).fetchone()
+                if row is not None and row[0] == raw:
+                    unchanged += 1
+                    continue
+                self._write(_PUT_ACTIVITY, _activity_row(activity, raw), f"activity {activity.id}")
+                added, updated = (added + 1, updated) if row is None else (added, updated + 1)
+        return UpsertResult(added=added, updated=updated, unchanged=unchanged)
+
+    def add_sleep(self, session: SleepSession, raw: str, received_at: datetime) -> bool:
+        """Store a night; False (and nothing stored) if a night with the same end is stored."""
+        return self._add(
+            "INSERT INTO sleep VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (_ts(session.end), None if session.start is None else _ts(session.start),
+             session.hours, session.hrv_ms, session.resting_hr, session.source,
+             _ts(received_at), raw),
+            "sleep",
+        )  # fmt: skip
+
+    def add_body(self, m: BodyMeasurement, raw: str, received_at: datetime) -> bool:
+        """Store a weigh-in; False if one at the same time with the same weight (0.01 kg)."""
+        return self._add(
+            "INSERT INTO body VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (_ts(m.time), _weight_key(m.weight_kg), m.weight_kg, m.water_pct,
+             m.source, _ts(received_at), raw),
+            "weigh-in",
+        )  # fmt: skip
+
+    def add_pain(self, p: PainReport, raw: str, received_at: datetime) -> bool:
+        """Store a pain report; False if the same level at the same time is stored."""
+        return self._add(
+            "INSERT INTO pain VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (_ts(p.time), p.level, _ts(received_at), raw),
+            "pain report",
+        )
+
+    def replace_gear(self, items: Sequence[tuple[Gear, str]]) -> None:
+        """Replace the athlete's shoes as a whole (Strava's list is the truth)."""
+        with self.batch():
+            self._conn.execute("DELETE FROM gear")
+            for position, (gear, raw) in enumerate(items):
+                self._write(_PUT_GEAR, _gear_row(gear, position, raw), f"shoe {gear.id}")
+
+    def _add(self, sql: str, row: tuple[object, ...], what: str) -> bool:
+        with self.batch():
+            return self._write(sql, row, what) == 1
+
+    def _write(self, sql: str, row: Sequence[object], what: str) -> int:
+        try:
+            return self._conn.execute(sql, row).rowcount
+        except sqlite3.IntegrityError as exc:  # raw not JSON, NaN (stored as NULL), dup id
+            raise ValueError(f"cannot store {what}: {exc}") from None
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def history(self, since: datetime | None = None) -> History:
+        """Everything stored, time-sorted; `since` keeps inputs at/after it (gear: all)."""
+        after = "" if since is None else _ts(since)  # "" sorts before every stored time
+        q = self._conn.execute
+        activities, sleeps = q(_GET_ACTIVITIES, (after,)), q(_GET_SLEEPS, (after,))
+        body, pains, gear = q(_GET_BODY, (after,)), q(_GET_PAINS, (after,)), q(_GET_GEAR)
+        t = datetime.fromisoformat
+        return History(
+            activities=tuple(
+                [Activity(i, n, s, t(at), d, m, e, ah, mh, ss, c, g)
+                 for i, n, s, at, d, m, e, ah, mh, ss, c, g in activities]
+            ),
+            sleeps=tuple(
+                [SleepSession(t(end), h, None if st is None else t(st), hrv, rhr, src)
+                 for end, h, st, hrv, rhr, src in sleeps]
+            ),
+            body=tuple([BodyMeasurement(t(at), kg, w, src) for at, kg, w, src in body]),
+            pains=tuple([PainReport(t(at), level) for at, level in pains]),
+            gear=tuple([Gear(i, n, d, bool(p), bool(r)) for i, n, d, p, r in gear]),
+        )  # fmt: skip
+
+    def counts(self) -> StoreCounts:
+        """How many of each input are stored."""
+        row = self._conn.execute(_COUNTS).fetchone()
+        return StoreCounts(*row)
+
+    def newest_activity_start(self) -> datetime | None:
+        """The start of the newest stored activity (where a Strava sync resumes), if any."""
+        (newest,) = self._conn.execute("SELECT max(start_at) FROM activity").fetchone()
+        return None if newest is None else datetime.fromisoformat(newest)
+
+
+def _prepare(conn: sqlite3.Connection, where: str) -> None:
+    """Check the file and its schema version, set the pragmas, upgrade an older schema."""
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        tables = {t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+    except sqlite3.Error as exc:
+        if exc.sqlite_errorname == "SQLITE_NOTADB":
+            raise StoreError(f"{where} is not a restday store (not an SQLite database)") from None
+        raise StoreError(f"cannot use the store {where}: {exc}") from None
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{where} was written by a newer restday (schema {version} > {SCHEMA_VERSION}); "
+            "upgrade restday"
+        )
+    foreign = {t for t in tables if not t.startswith("sqlite_")} - _TABLES
+    if foreign:  # another program's database: leave it alone
+        raise StoreError(f"{where} is not a restday store (it has tables {sorted(foreign)})")
+    try:
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+        if version < SCHEMA_VERSION:
+            _upgrade(conn, version, tables)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot use the store {where}: {exc}") from None
+
+
+def _upgrade(conn: sqlite3.Connection, found: int, tables: set[str]) -> None:
+    """Bring schema `found` up to SCHEMA_VERSION in one transaction, re-deriving from raw."""
+    with _transaction(conn):
+        activities: list[str] = []
+        shoes: list[str] = []
+        if "activity" in tables:
+            activities = [raw for (raw,) in conn.execute("SELECT raw FROM activity")]
+        if "gear" in tables:
+            shoes = [raw for (raw,) in conn.execute("SELECT raw FROM gear ORDER BY position")]
+        conn.execute("DROP TABLE IF EXISTS activity")
+        conn.execute("DROP TABLE IF EXISTS gear")
+        for statement in _SCHEMA:
+            conn.execute(statement)
+        for activity, raw in _reparse_all(conn, "activity", activities, parse_activity):
+            conn.execute(_PUT_ACTIVITY, _activity_row(activity, raw))
+        for position, (gear, raw) in enumerate(_reparse_all(conn, "gear", shoes, parse_shoe)):
+            conn.execute(_PUT_GEAR, _gear_row(gear, position, raw))
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    if tables:
+        log.info("upgraded the store from schema %d to %d", found, SCHEMA_VERSION)
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error; joins a transaction already open."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _reparse_all(
+    conn: sqlite3.Connection,
+    kind: str,
+    raws: list[str],
+    parse: Callable[[Mapping[str, object]], _T],
+) -> list[tuple[_T, str]]:
+    """Each raw JSON parsed again; those now refused go to `unparsed` with the reason."""
+    out: list[tuple[_T, str]] = []
+    for raw in raws:
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, Mapping):
+                raise ValueError("not a JSON object")
+            out.append((parse(data), raw))
+        except ValueError as exc:  # json.JSONDecodeError and the parsers' errors
+            conn.execute("INSERT INTO unparsed VALUES (?, ?, ?)", (kind, raw, str(exc)))
+            log.warning("upgrade: kept an unparsable %s aside in `unparsed`: %s", kind, exc)
+    return out
+
+
+def _activity_row(a: Activity, raw: str) -> tuple[object, ...]:
+    return (
+        a.id, a.name, a.sport_type, _ts(a.start), a.distance_m, a.moving_time_s,
+        a.elapsed_time_s, a.average_heartrate, a.max_heartrate, a.suffer_score, a.cadence_spm,
+        a.gear_id, raw,
+    )  # fmt: skip
+
+
+def _gear_row(g: Gear, position: int, raw: str) -> tuple[object, ...]:
+    return (g.id, position, g.name, g.distance_m, g.primary, g.retired, raw)
+
+
+def _weight_key(kg: float) -> int:
+    """The weight in 0.01 kg steps: two weigh-ins at one time that agree on it are one."""
+    if not math.isfinite(kg):
+        raise ValueError(f"cannot store a weigh-in of {kg} kg")
+    return round(kg * WEIGHT_KEY_PER_KG)
+
+
+def _ts(when: datetime) -> str:
+    """A fixed-format, sortable UTC text for an aware datetime."""
+    if when.utcoffset() is None:
+        raise ValueError(f"a time without a zone cannot be stored: {when.isoformat()}")
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
