@@ -81,10 +81,10 @@ class Activity:
     suffer_score: float | None = None
     cadence_spm: float | None = None  # steps per minute: Strava's per-leg value doubled
     gear_id: GearId | None = None
+    kind: SportKind = field(init=False, repr=False, compare=False)  # derived from sport_type
 
-    @property
-    def kind(self) -> SportKind:
-        return sport_kind(self.sport_type)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", sport_kind(self.sport_type))
 
     @property
     def is_run(self) -> bool:

@@ -22,7 +22,7 @@ _INDENT = " " * 4
 def _number(value: float | None, unit: str) -> str:
     if value is None:
         return "–"
-    text = f"{value:g}" if abs(value) >= 100 else f"{value:.3g}"
+    text = f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
     return f"{text} {unit}".strip() if unit not in ("", "ratio") else text
 
 
@@ -81,7 +81,7 @@ class HistoryRow:
 
 
 HISTORY_HEADER = (
-    f"{'date':<14}{'status':<13}{'ready':>6}{'load':>7}{'ACWR':>6}"
+    f"{'date':<16}{'status':<13}{'ready':>6}{'load':>7}{'ACWR':>6}"
     f"{'km':>7}{'7d km':>7}{'sleep':>7}{'kg':>7}  reasons"
 )
 
@@ -93,7 +93,7 @@ def history_text(rows: Sequence[HistoryRow]) -> str:
         m = row.rec.metrics
         fired = ", ".join(f.rule for f in row.rec.reasons if f.severity.rank > 0)
         lines.append(
-            f"{row.day:%a %Y-%m-%d}"[:14].ljust(14)
+            f"{row.day:%a %Y-%m-%d}".ljust(16)
             + f"{row.rec.status.value:<13}{row.rec.readiness:>6}{m.today_load:>7.0f}"
             + f"{_cell(m.acwr, 2):>6}{_cell(m.today_run_km, 1):>7}{m.week_km:>7.1f}"
             + f"{_cell(m.last_sleep_h, 1):>7}{_cell(m.weight_kg, 1):>7}  {fired}"

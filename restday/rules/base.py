@@ -42,3 +42,11 @@ def finding(
         unit=unit,
         citation=citation,
     )
+
+
+def shown(value: float, limit: float) -> str:
+    """`value` with one decimal, or more when one decimal would read as the limit itself."""
+    for digits in (1, 2):
+        if round(value, digits) != round(limit, digits):
+            return f"{value:.{digits}f}"
+    return f"{value:.3f}"

@@ -12,7 +12,7 @@ from datetime import date, time, timedelta
 
 from restday.models import Activity, BodyMeasurement, Finding, Severity
 from restday.rules import settings
-from restday.rules.base import finding
+from restday.rules.base import finding, shown
 from restday.rules.context import Context
 
 CITE_DEHYDRATION = "seeds 000/001/002; Sawka et al. (ACSM), MSSE 2007;39:377"
@@ -26,6 +26,7 @@ RECENT_RUN_H = 24.0  # dehydration_post_run looks at the latest run that ended t
 FLUID_L_PER_KG_LOW = 1.25
 FLUID_L_PER_KG_HIGH = 1.5
 
+LONGEST_ACTIVITY_DAYS = 2  # a run that ends in the window started at most this long before it
 MORNING_ENDS = time(12, 0)  # the day's first weigh-in counts as a morning one before this
 MORNING_LOOKBACK_DAYS = 14  # previous mornings come from the 14 days before today
 MORNING_BASELINE_MAX = 7  # at most the latest 7 of them
@@ -56,8 +57,9 @@ def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequen
         return []
     pre_window = timedelta(hours=t.pre_window_h)
     post_window = timedelta(hours=t.post_window_h)
-    before = [b for b in ctx.body if activity.start - pre_window <= b.time <= activity.start]
-    after = [b for b in ctx.body if activity.end <= b.time <= activity.end + post_window]
+    nearby = ctx.body_since(ctx.local_date(activity.start - pre_window))
+    before = [b for b in nearby if activity.start - pre_window <= b.time <= activity.start]
+    after = [b for b in nearby if activity.end <= b.time <= activity.end + post_window]
     if not before or not after:
         return []
     pre, post = before[-1].weight_kg, after[0].weight_kg
@@ -66,7 +68,7 @@ def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequen
     if not loss_pct > 0:
         return []
     lost = (
-        f"You lost {loss_kg:.2g} kg ({_shown(loss_pct, t.max_loss_pct)} % of your weight) "
+        f"You lost {loss_kg:.2g} kg ({shown(loss_pct, t.max_loss_pct)} % of your weight) "
         f"on your {activity.distance_km:.1f} km run"
     )
     if loss_pct > t.max_loss_pct:
@@ -111,7 +113,7 @@ def weight_drop_morning(ctx: Context, t: settings.WeightDropMorning) -> Sequence
     else:
         return []
     message = (
-        f"This morning you weigh {today_kg:.1f} kg, {_shown(drop_pct, limit)} % under your "
+        f"This morning you weigh {today_kg:.1f} kg, {shown(drop_pct, limit)} % under your "
         f"usual {usual:.1f} kg (median of the last {len(previous)} mornings; over "
         f"{limit:g} %). That is likely fluid loss: drink and weigh yourself again "
         "before a hard session."
@@ -130,9 +132,10 @@ def weight_drop_morning(ctx: Context, t: settings.WeightDropMorning) -> Sequence
 
 
 def morning_weights(ctx: Context) -> dict[date, float]:
-    """Per local day, the kg of its first weigh-in if that came before noon local."""
+    """Per local day of the last 14 and today, the kg of its first weigh-in if before noon."""
     firsts: dict[date, BodyMeasurement] = {}
-    for measurement in ctx.body:  # oldest first, so the first seen is the day's first
+    since = ctx.today - timedelta(days=MORNING_LOOKBACK_DAYS)
+    for measurement in ctx.body_since(since):  # oldest first: the first seen is the day's first
         firsts.setdefault(ctx.local_date(measurement.time), measurement)
     return {
         day: float(m.weight_kg)
@@ -144,17 +147,12 @@ def morning_weights(ctx: Context) -> dict[date, float]:
 def _latest_recent_run(ctx: Context) -> Activity | None:
     """The run that ended last within the past 24 h (and not after now)."""
     since = ctx.now - timedelta(hours=RECENT_RUN_H)
-    runs = [a for a in ctx.activities if a.is_run and since <= a.end <= ctx.now]
+    recent = ctx.activities_between(
+        ctx.local_date(since) - timedelta(days=LONGEST_ACTIVITY_DAYS), ctx.today
+    )
+    runs = [a for a in recent if a.is_run and since <= a.end <= ctx.now]
     return max(runs, key=lambda a: a.end, default=None)
 
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _shown(value: float, limit: float) -> str:
-    """`value` with one decimal, or more when one decimal would read as the limit itself."""
-    for digits in (1, 2):
-        if round(value, digits) != round(limit, digits):
-            return f"{value:.{digits}f}"
-    return f"{value:.3f}"

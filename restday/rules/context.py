@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TypeVar
 
-from restday.models import Activity, BodyMeasurement, Gear, History, PainReport, SleepSession
+from restday.models import (
+    METERS_PER_KM,
+    Activity,
+    BodyMeasurement,
+    Gear,
+    History,
+    PainReport,
+    SleepSession,
+    SportKind,
+)
 from restday.rules.load import LoadSource, activity_loads
 from restday.rules.settings import Profile
 
@@ -23,6 +32,7 @@ ACUTE_DAYS = 7
 CHRONIC_DAYS = 28
 CTL_DAYS = 42  # training-peaks "fitness" time constant
 ATL_DAYS = 7  # "fatigue" time constant
+DAY_OVER_WITHIN = timedelta(seconds=1)  # evaluating this close to midnight = the day is done
 NIGHT_ENDS_BY = time(14, 0)  # sleep that ends after this local time is a nap
 
 T = TypeVar("T")
@@ -43,6 +53,7 @@ class Context:
     profile: Profile
     activities: tuple[Activity, ...]
     activity_days: tuple[date, ...]  # local day of each activity's start
+    active_days: frozenset[date]  # the days with any activity
     loads: tuple[float, ...]  # load of each activity, in `load_source`
     load_source: LoadSource
     sleeps: tuple[SleepSession, ...]
@@ -80,9 +91,10 @@ class Context:
         run_km: dict[date, float] = defaultdict(float)
         longest: dict[date, float] = {}
         for activity, day in zip(activities, activity_days, strict=True):
-            if activity.is_run:
-                run_km[day] += activity.distance_km
-                longest[day] = max(longest.get(day, 0.0), activity.distance_km)
+            if activity.kind is SportKind.RUN:
+                distance = activity.distance_m / METERS_PER_KM
+                run_km[day] += distance
+                longest[day] = max(longest.get(day, 0.0), distance)
 
         sleeps = _until(history.sleeps, now, key=lambda s: s.end)
         nights: dict[date, float] = defaultdict(float)
@@ -103,6 +115,7 @@ class Context:
             profile=profile,
             activities=activities,
             activity_days=activity_days,
+            active_days=frozenset(activity_days),
             loads=tuple(loads),
             load_source=source,
             sleeps=sleeps,
@@ -132,6 +145,12 @@ class Context:
         return datetime.combine(day, time(0), tzinfo=self.tz)
 
     @property
+    def day_is_over(self) -> bool:
+        """True when `now` is the last second of the local day (`restday status --date`)."""
+        next_midnight = self.day_start(self.today + timedelta(days=1))
+        return self.now >= next_midnight - DAY_OVER_WITHIN
+
+    @property
     def history_days(self) -> int:
         """Days from the first activity to today, both included (0 without activities)."""
         return 0 if self.first_day is None else (self.today - self.first_day).days + 1
@@ -158,10 +177,12 @@ class Context:
 
     # --- running --------------------------------------------------------------------------
     def run_km_between(self, first: date, last: date) -> float:
-        return sum(km for day, km in self.run_km_by_day.items() if first <= day <= last)
+        return sum(self.run_km_by_day.get(day, 0.0) for day in _days(first, last))
 
     def longest_run_between(self, first: date, last: date) -> float | None:
-        runs = [km for day, km in self.longest_run_by_day.items() if first <= day <= last]
+        runs = [
+            self.longest_run_by_day[d] for d in _days(first, last) if d in self.longest_run_by_day
+        ]
         return max(runs) if runs else None
 
     def activities_between(self, first: date, last: date) -> list[Activity]:
@@ -170,13 +191,12 @@ class Context:
         return list(self.activities[lo:hi])
 
     @property
-    def active_days(self) -> frozenset[date]:
-        return frozenset(self.activity_days)
-
-    @property
     def days_since_rest(self) -> int:
-        """Consecutive days with any activity, back from today (or yesterday if none today)."""
+        """Consecutive days with any activity, back from today (or from yesterday while today
+        has none yet; once today is over without one, it was a rest day and the streak is 0)."""
         active = self.active_days
+        if self.today not in active and self.day_is_over:
+            return 0
         day = self.today if self.today in active else self.today - timedelta(days=1)
         streak = 0
         while day in active:
@@ -184,9 +204,25 @@ class Context:
             day -= timedelta(days=1)
         return streak
 
-    # --- sleep ----------------------------------------------------------------------------
+    # --- sleep and body ---------------------------------------------------------------------
+    def sleeps_since(self, day: date) -> tuple[SleepSession, ...]:
+        """Sleep sessions that ended from local midnight of `day` on."""
+        lo = bisect.bisect_left(self.sleeps, self.day_start(day), key=lambda s: s.end)
+        return self.sleeps[lo:]
+
+    def body_since(self, day: date) -> tuple[BodyMeasurement, ...]:
+        """Weigh-ins from local midnight of `day` on."""
+        lo = bisect.bisect_left(self.body, self.day_start(day), key=lambda b: b.time)
+        return self.body[lo:]
+
     def last_night_hours(self) -> float | None:
         return self.night_hours.get(self.today)
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    """Every day from `first` to `last`, both included."""
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)
 
 
 def _until(items: Sequence[T], now: datetime, *, key: Callable[[T], datetime]) -> tuple[T, ...]:

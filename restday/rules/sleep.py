@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from restday.models import Finding, Severity, SleepSession
 from restday.rules import settings
-from restday.rules.base import finding
+from restday.rules.base import finding, shown
 from restday.rules.context import NIGHT_ENDS_BY, Context
 
 CITE_SLEEP_SHORT = "seed 004; Van Dongen et al., Sleep 2003;26:117"
@@ -72,7 +72,7 @@ def sleep_short(ctx: Context, t: settings.SleepShort) -> Sequence[Finding]:
         advice = "Short sleep slows muscle repair: keep today easy."
     else:
         return []
-    message = f"Slept {_shown(hours, limit)} h last night (under {limit:g} h). {advice}"
+    message = f"Slept {shown(hours, limit)} h last night (under {limit:g} h). {advice}"
     return [
         finding(
             "sleep_short",
@@ -97,7 +97,7 @@ def sleep_debt(ctx: Context, t: settings.SleepDebt) -> Sequence[Finding]:
         else f"the {counted} tracked nights of the last {DEBT_NIGHTS}"
     )
     message = (
-        f"Sleep debt of {_shown(total, t.max_debt_hours)} h over {nights}, counting "
+        f"Sleep debt of {shown(total, t.max_debt_hours)} h over {nights}, counting "
         f"{t.need_hours:g} h a night (over {t.max_debt_hours:g} h). "
         "Athletes who sleep under 8 h get injured more often: sleep longer for a few nights."
     )
@@ -116,7 +116,9 @@ def sleep_debt(ctx: Context, t: settings.SleepDebt) -> Sequence[Finding]:
 
 def hrv(ctx: Context, t: settings.Hrv) -> Sequence[Finding]:
     nightly = {
-        day: math.log(ms) for day, ms in nightly_means(ctx, lambda s: s.hrv_ms).items() if ms > 0
+        day: math.log(ms)
+        for day, ms in nightly_means(ctx, lambda s: s.hrv_ms, HRV_BASELINE_DAYS).items()
+        if ms > 0
     }
     baseline = _window(nightly, ctx.today, HRV_BASELINE_DAYS)
     week = _window(nightly, ctx.today, HRV_WEEK_DAYS)
@@ -147,7 +149,7 @@ def hrv(ctx: Context, t: settings.Hrv) -> Sequence[Finding]:
 
 
 def resting_hr(ctx: Context, t: settings.RestingHr) -> Sequence[Finding]:
-    nightly = nightly_means(ctx, lambda s: s.resting_hr)
+    nightly = nightly_means(ctx, lambda s: s.resting_hr, RHR_BASELINE_DAYS + 2)
     today_bpm = nightly.get(ctx.today)
     yesterday_bpm = nightly.get(ctx.today - timedelta(days=1))
     first = ctx.today - timedelta(days=RHR_BASELINE_LAST_DAY + RHR_BASELINE_DAYS - 1)
@@ -178,10 +180,13 @@ def resting_hr(ctx: Context, t: settings.RestingHr) -> Sequence[Finding]:
     ]
 
 
-def nightly_means(ctx: Context, value: Callable[[SleepSession], float | None]) -> dict[date, float]:
-    """Per local night (sessions that ended that day by 14:00), the mean of a session value."""
+def nightly_means(
+    ctx: Context, value: Callable[[SleepSession], float | None], days: int
+) -> dict[date, float]:
+    """Per local night of the last `days` (sessions that ended that day by 14:00), the mean of
+    a session value."""
     values: dict[date, list[float]] = defaultdict(list)
-    for session in ctx.sleeps:
+    for session in ctx.sleeps_since(ctx.today - timedelta(days=days - 1)):
         measured = value(session)
         local_end = ctx.local_datetime(session.end)
         if measured is not None and local_end.time() <= NIGHT_ENDS_BY:
@@ -193,11 +198,3 @@ def _window(nightly: dict[date, float], today: date, days: int) -> list[float]:
     """The nightly values of the `days` days ending today (today included)."""
     first = today - timedelta(days=days - 1)
     return [v for day, v in nightly.items() if first <= day <= today]
-
-
-def _shown(value: float, limit: float) -> str:
-    """`value` with one decimal, or more when one decimal would read as the limit itself."""
-    for digits in (1, 2):
-        if round(value, digits) != round(limit, digits):
-            return f"{value:.{digits}f}"
-    return f"{value:.3f}"

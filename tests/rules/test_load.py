@@ -272,7 +272,13 @@ def test_two_sessions_on_one_day_count_as_one_day() -> None:
 
 def test_without_an_activity_today_the_streak_is_counted_from_yesterday() -> None:
     history = History.of([run(ago(i), 5) for i in range(1, 8)])
-    assert context(history).days_since_rest == 7
+    assert context(history, hour=12).days_since_rest == 7
+
+
+def test_once_today_is_over_without_activity_it_was_a_rest_day() -> None:
+    history = History.of([run(ago(i), 5) for i in range(1, 8)])
+    assert context(history).days_since_rest == 0  # the end of the day: `status --date`
+    assert context(history, hour=23.5).days_since_rest == 7  # a late run may still come
 
 
 def test_a_rest_day_yesterday_and_none_today_is_zero() -> None:

@@ -415,9 +415,10 @@ def test_monotony_looks_at_the_last_seven_local_days() -> None:
 # --- no_rest_day ---------------------------------------------------------------------------
 
 
-def streak(days: int, *, from_day: int = 0) -> Sequence[Finding]:
-    runs = [run(ago(d), 5) for d in range(from_day, from_day + days)]
-    return training.no_rest_day(context(History.of(runs)), settings.NoRestDay())
+def streak(days: int, *, from_day: int = 0, hour: float | None = None) -> Sequence[Finding]:
+    """Runs on `days` consecutive days ending `from_day` days ago, evaluated at `hour` today."""
+    runs = [run(ago(d), 5, hour=6) for d in range(from_day, from_day + days)]
+    return training.no_rest_day(context(History.of(runs), hour=hour), settings.NoRestDay())
 
 
 def test_seven_days_in_a_row_is_a_moderate_reason_to_rest() -> None:
@@ -434,7 +435,11 @@ def test_six_days_in_a_row_is_fine() -> None:
 
 
 def test_seven_days_up_to_yesterday_count_this_morning() -> None:
-    assert only(streak(7, from_day=1)).value == 7
+    assert only(streak(7, from_day=1, hour=8)).value == 7
+
+
+def test_a_day_that_ended_without_activity_was_the_rest_day() -> None:
+    assert streak(7, from_day=1) == []  # evaluated at the end of today, as `status --date` does
 
 
 def test_a_rest_day_yesterday_resets_the_streak() -> None:
