@@ -9,7 +9,6 @@ and turns every problem into one plain sentence naming the key as a path (`mqtt.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
@@ -36,7 +35,6 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -45,6 +43,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from restday.config_errors import ENV_NESTED_DELIMITER, ENV_PREFIX, sentence
 from restday.rules.settings import DecisionConfig, Profile, RulesConfig, Sex
 
 APP_NAME = "restday"
@@ -53,12 +52,9 @@ STORE_FILE_NAME = "restday.db"
 TOKEN_FILE_NAME = "strava-token.json"  # noqa: S105 -- a file name, not a password
 CONFIG_PATH_ENV = "RESTDAY_CONFIG"
 STATE_DIRECTORY_ENV = "STATE_DIRECTORY"  # set by systemd's StateDirectory=, ":"-separated
-ENV_PREFIX = "RESTDAY_"
-ENV_NESTED_DELIMITER = "__"
 LOCALTIME_PATH = Path("/etc/localtime")
 FALLBACK_TIMEZONE = "UTC"
 MASK = "********"
-MAX_ECHO_CHARS = 60  # longer inputs are shortened when an error quotes them
 
 MIN_PORT = 1
 MAX_PORT = 65535
@@ -360,7 +356,7 @@ def load_config(path: Path | None, *, explicit: bool = False) -> Config:
     try:
         config = Config()
     except ValidationError as exc:
-        raise ConfigError([_sentence(error) for error in exc.errors()]) from None
+        raise ConfigError([sentence(e, SECRET_KEYS) for e in exc.errors()]) from None
     except SettingsError as exc:  # a RESTDAY_<SECTION> variable that is not valid JSON
         raise ConfigError([f"environment: {exc} (tables and lists need JSON)"]) from None
     except tomllib.TOMLDecodeError as exc:
@@ -375,34 +371,6 @@ def load_config(path: Path | None, *, explicit: bool = False) -> Config:
     return config
 
 
-# --- error sentences ------------------------------------------------------------------------
-
-_PLAIN: dict[str, str] = {
-    "missing": "is required",
-    "extra_forbidden": "is not a known key (check its spelling against config.example.toml)",
-    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "must be a whole number"),
-    **dict.fromkeys(("float_type", "float_parsing"), "must be a number"),
-    **dict.fromkeys(("bool_type", "bool_parsing"), "must be true or false"),
-    "string_type": "must be text",
-    **dict.fromkeys(("model_type", "model_attributes_type", "dict_type"), "must be a table"),
-    "list_type": "must be a list of tables",
-    "greater_than": "must be more than {gt}",
-    "greater_than_equal": "must be at least {ge}",
-    "less_than": "must be less than {lt}",
-    "less_than_equal": "must be at most {le}",
-    **dict.fromkeys(("enum", "literal_error"), "must be one of {expected}"),
-}
-_NEVER_ECHOED = frozenset({"extra_forbidden", "model_type", "model_attributes_type", "dict_type"})
-
-
-def key_path(loc: tuple[int | str, ...]) -> str:
-    """("scale", 0, "preset") → "scale[0].preset"."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
-    return text
-
-
 def _secret_keys(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
     for name, field in model.model_fields.items():
         if field.annotation is SecretStr:
@@ -412,28 +380,3 @@ def _secret_keys(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
 
 
 SECRET_KEYS = frozenset(_secret_keys(Config))
-
-
-def _sentence(error: ErrorDetails) -> str:
-    key = key_path(error["loc"]) or "config"
-    ctx = error.get("ctx", {})
-    if error["type"] == "value_error":
-        text = str(ctx.get("error", error["msg"]))
-    elif error["type"] in _PLAIN:
-        text = _PLAIN[error["type"]].format(**ctx)
-    else:
-        text = error["msg"][:1].lower() + error["msg"][1:]
-    value = error.get("input")
-    if (
-        key not in SECRET_KEYS
-        and error["type"] not in _NEVER_ECHOED
-        and isinstance(value, str | int | float | bool)
-    ):
-        shown = json.dumps(value, ensure_ascii=False)
-        if len(shown) > MAX_ECHO_CHARS:
-            shown = shown[: MAX_ECHO_CHARS - 1] + "…"
-        text += f" (got {shown})"
-    env_name = ENV_PREFIX + ENV_NESTED_DELIMITER.join(str(part) for part in error["loc"]).upper()
-    if any(name.upper() == env_name for name in os.environ):
-        text += f" (set by {env_name})"
-    return f"{key}: {text}"

@@ -24,10 +24,10 @@ from restday.config import (
     Config,
     ConfigError,
     host_timezone,
-    key_path,
     load_config,
     resolve_config_path,
 )
+from restday.config_errors import key_path
 from restday.rules.settings import RulesConfig, Sex
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
