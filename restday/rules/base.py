@@ -9,6 +9,9 @@ from typing import Any
 from restday.models import Finding, Severity
 from restday.rules.context import Context
 
+FLOAT_NOISE = 1e-9  # differences this small are rounding, not an excess over a threshold
+SHOWN_MAX_DECIMALS = 6  # messages never show more decimals than this
+
 # A rule: (the evaluated day, its thresholds model) → the findings that fired (maybe none).
 RuleFn = Callable[[Context, Any], Sequence[Finding]]
 
@@ -44,9 +47,19 @@ def finding(
     )
 
 
-def shown(value: float, limit: float) -> str:
-    """`value` with one decimal, or more when one decimal would read as the limit itself."""
-    for digits in (1, 2):
-        if round(value, digits) != round(limit, digits):
-            return f"{value:.{digits}f}"
-    return f"{value:.3f}"
+def over(value: float, limit: float) -> bool:
+    """Strictly beyond a maximum, ignoring float noise (44 km over 40 km is exactly +10 %)."""
+    return value - limit > FLOAT_NOISE
+
+
+def under(value: float, limit: float) -> bool:
+    """Strictly below a minimum, ignoring float noise."""
+    return limit - value > FLOAT_NOISE
+
+
+def shown(value: float, limit: float, digits: int = 1) -> str:
+    """`value` to `digits` decimals, or more when that would read as the limit itself."""
+    for places in range(digits, SHOWN_MAX_DECIMALS):
+        if round(value, places) != round(limit, places):
+            return f"{value:.{places}f}"
+    return f"{value:.{SHOWN_MAX_DECIMALS}f}"

@@ -12,7 +12,7 @@ from datetime import date, time, timedelta
 
 from restday.models import Activity, BodyMeasurement, Finding, Severity
 from restday.rules import settings
-from restday.rules.base import finding, shown
+from restday.rules.base import finding, over, shown
 from restday.rules.context import Context
 
 CITE_DEHYDRATION = "seeds 000/001/002; Sawka et al. (ACSM), MSSE 2007;39:377"
@@ -71,7 +71,7 @@ def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequen
         f"You lost {loss_kg:.2g} kg ({shown(loss_pct, t.max_loss_pct)} % of your weight) "
         f"on your {activity.distance_km:.1f} km run"
     )
-    if loss_pct > t.max_loss_pct:
+    if over(loss_pct, t.max_loss_pct):
         severity = Severity.MODERATE
         message = (
             f"{lost}, over {t.max_loss_pct:g} %: you are likely dehydrated. "
@@ -106,9 +106,9 @@ def weight_drop_morning(ctx: Context, t: settings.WeightDropMorning) -> Sequence
         return []
     usual = statistics.median(kg for _, kg in previous)
     drop_pct = (usual - today_kg) / usual * PERCENT
-    if drop_pct > t.high_pct:
+    if over(drop_pct, t.high_pct):
         severity, limit = Severity.MODERATE, t.high_pct
-    elif drop_pct > t.caution_pct:
+    elif over(drop_pct, t.caution_pct):
         severity, limit = Severity.CAUTION, t.caution_pct
     else:
         return []

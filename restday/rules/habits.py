@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from restday.models import Finding, Severity, SportKind
 from restday.rules import settings
-from restday.rules.base import finding
+from restday.rules.base import finding, over, under
 from restday.rules.context import Context
 
 WEEK_DAYS = 7  # "the last 7 days": today and the 6 before it
@@ -111,13 +111,13 @@ def shoe_mileage(ctx: Context, t: settings.ShoeMileage) -> Sequence[Finding]:
         if gear.retired:
             continue
         distance = gear.distance_km
-        if distance > t.replace_km:
+        if over(distance, t.replace_km):
             threshold = t.replace_km
             message = (
                 f"{gear.name}: {distance:.0f} km (over {t.replace_km:.0f} km). "
                 "Time to replace them: worn cushioning passes more shock to your legs."
             )
-        elif distance > t.warn_km:
+        elif over(distance, t.warn_km):
             threshold = t.warn_km
             message = (
                 f"{gear.name}: {distance:.0f} km (over {t.warn_km:.0f} km). "
@@ -154,7 +154,7 @@ def cadence_7d(ctx: Context) -> float | None:
 
 def cadence(ctx: Context, t: settings.Cadence) -> Sequence[Finding]:
     mean = cadence_7d(ctx)
-    if mean is None or not mean < t.min_spm:
+    if mean is None or not under(mean, t.min_spm):
         return []
     low = mean * (1 + CADENCE_STEP_UP_MIN)
     high = mean * (1 + CADENCE_STEP_UP_MAX)

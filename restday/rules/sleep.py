@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from restday.models import Finding, Severity, SleepSession
 from restday.rules import settings
-from restday.rules.base import finding, shown
+from restday.rules.base import finding, over, shown, under
 from restday.rules.context import NIGHT_ENDS_BY, Context
 
 CITE_SLEEP_SHORT = "seed 004; Van Dongen et al., Sleep 2003;26:117"
@@ -64,10 +64,10 @@ def sleep_short(ctx: Context, t: settings.SleepShort) -> Sequence[Finding]:
     hours = ctx.last_night_hours()
     if hours is None:
         return []
-    if hours < t.rest_hours:
+    if under(hours, t.rest_hours):
         severity, limit = Severity.STRONG, t.rest_hours
         advice = "Take a rest day and get to bed early tonight."
-    elif hours < t.min_hours:
+    elif under(hours, t.min_hours):
         severity, limit = Severity.MODERATE, t.min_hours
         advice = "Short sleep slows muscle repair: keep today easy."
     else:
@@ -88,7 +88,7 @@ def sleep_short(ctx: Context, t: settings.SleepShort) -> Sequence[Finding]:
 
 def sleep_debt(ctx: Context, t: settings.SleepDebt) -> Sequence[Finding]:
     total, missing = debt(ctx, t.need_hours)
-    if total is None or not total > t.max_debt_hours:
+    if total is None or not over(total, t.max_debt_hours):
         return []
     counted = DEBT_NIGHTS - missing
     nights = (

@@ -3,7 +3,7 @@
 
 "The last 7 days" are today-6 … today in the athlete's zone; a 7-day block `k` back is the
 7 days ending `7·k` days before today. A value must pass its threshold by more than float
-noise (`FLOAT_NOISE`), so 44 km after a 40 km week is exactly 10 % and does not pass a 10 %
+noise (`base.FLOAT_NOISE`), so 44 km after a 40 km week is exactly 10 % and does not pass a 10 %
 threshold.
 """
 
@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from restday.models import Finding, Severity
 from restday.rules import settings
-from restday.rules.base import finding
+from restday.rules.base import finding, over, shown, under
 from restday.rules.context import Context
 
 CITE_WEEKLY_INCREASE = (
@@ -37,8 +37,6 @@ INCREASE_BASELINE_DAYS = 28  # weekly_increase's baseline: the 28 days before th
 SPIKE_BASELINE_DAYS = 30  # run_spike's baseline: the 30 days before today
 MONOTONY_CAP = 10.0  # monotony of identical daily loads (SD 0), and the most ever shown
 PERCENT = 100.0
-FLOAT_NOISE = 1e-9  # differences this small are rounding, not an excess
-SHOWN_MAX_DECIMALS = 6  # messages never show more decimals than this
 
 PCT_UNIT = "%"
 RATIO_UNIT = "ratio"
@@ -65,10 +63,10 @@ def monotony_value(ctx: Context) -> float | None:
     """
     loads = ctx.loads_between(ctx.today - timedelta(days=WEEK_DAYS - 1), ctx.today)
     mean = statistics.fmean(loads)
-    if not _over(mean, 0):
+    if not over(mean, 0):
         return None
     sd = statistics.pstdev(loads)
-    if not _over(sd, 0):
+    if not over(sd, 0):
         return MONOTONY_CAP
     return min(mean / sd, MONOTONY_CAP)
 
@@ -94,7 +92,7 @@ def baseline_week_km(ctx: Context) -> float:
 
 def weekly_increase(ctx: Context, t: settings.WeeklyIncrease) -> Sequence[Finding]:
     baseline = baseline_week_km(ctx)
-    if not _over(baseline, 0):
+    if not over(baseline, 0):
         return []
     this_week = week_km(ctx)
     pct = (this_week / baseline - 1) * PERCENT
@@ -103,7 +101,7 @@ def weekly_increase(ctx: Context, t: settings.WeeklyIncrease) -> Sequence[Findin
         return []
     severity, limit = graded
     message = (
-        f"{this_week:.1f} km in the last {WEEK_DAYS} days, {_shown(pct, limit, 0)} % more than "
+        f"{this_week:.1f} km in the last {WEEK_DAYS} days, {shown(pct, limit, 0)} % more than "
         f"your biggest week of the {INCREASE_BASELINE_DAYS} days before ({baseline:.1f} km; "
         f"over {limit:g} %). The 10 % rule itself did not prevent injuries in a trial (Buist "
         "2008), but runners who added over 30 % got injured more often (Nielsen 2014): "
@@ -127,7 +125,7 @@ def run_spike(ctx: Context, t: settings.RunSpike) -> Sequence[Finding]:
     baseline = ctx.longest_run_between(
         ctx.today - timedelta(days=SPIKE_BASELINE_DAYS), ctx.today - timedelta(days=1)
     )
-    if today_km is None or baseline is None or not _over(baseline, 0):
+    if today_km is None or baseline is None or not over(baseline, 0):
         return []
     pct = (today_km / baseline - 1) * PERCENT
     graded = _graded(
@@ -142,7 +140,7 @@ def run_spike(ctx: Context, t: settings.RunSpike) -> Sequence[Finding]:
         return []
     severity, limit = graded
     message = (
-        f"Today's {today_km:.1f} km run is {_shown(pct, limit, 0)} % longer than your longest "
+        f"Today's {today_km:.1f} km run is {shown(pct, limit, 0)} % longer than your longest "
         f"of the {SPIKE_BASELINE_DAYS} days before ({baseline:.1f} km; over {limit:g} %). "
         "Runs more than 10 % longer than the recent longest raise the injury risk: "
         "take it easy while your legs absorb it."
@@ -169,14 +167,14 @@ def acwr(ctx: Context, t: settings.Acwr) -> Sequence[Finding]:
     if graded is not None:
         severity, limit = graded
         message = (
-            f"Acute:chronic load ratio {_shown(ratio, limit, 2)} (over {limit:g}): your last "
+            f"Acute:chronic load ratio {shown(ratio, limit, 2)} (over {limit:g}): your last "
             f"week's load is above what you are used to. {weak}, but an easier day "
             "lets the rest of you catch up."
         )
-    elif _under(ratio, t.low):
+    elif under(ratio, t.low):
         severity, limit = Severity.INFO, t.low
         message = (
-            f"Acute:chronic load ratio {_shown(ratio, limit, 2)} (under {limit:g}): you have "
+            f"Acute:chronic load ratio {shown(ratio, limit, 2)} (under {limit:g}): you have "
             f"trained less than usual lately. {weak}; build back up gradually rather than "
             "jumping straight back to your old volume."
         )
@@ -197,10 +195,10 @@ def acwr(ctx: Context, t: settings.Acwr) -> Sequence[Finding]:
 
 def tsb(ctx: Context, t: settings.Tsb) -> Sequence[Finding]:
     pct = tsb_pct(ctx)
-    if pct is None or not _under(pct, t.min_tsb_pct):
+    if pct is None or not under(pct, t.min_tsb_pct):
         return []
     message = (
-        f"Form (fitness minus fatigue) was {_shown(pct, t.min_tsb_pct, 0)} % of your fitness "
+        f"Form (fitness minus fatigue) was {shown(pct, t.min_tsb_pct, 0)} % of your fitness "
         f"as of yesterday (under {t.min_tsb_pct:g} %): fatigue is running well ahead of "
         "fitness. Keep today easy."
     )
@@ -219,10 +217,10 @@ def tsb(ctx: Context, t: settings.Tsb) -> Sequence[Finding]:
 
 def monotony(ctx: Context, t: settings.Monotony) -> Sequence[Finding]:
     value = monotony_value(ctx)
-    if value is None or not _over(value, t.max):
+    if value is None or not over(value, t.max):
         return []
     message = (
-        f"Training monotony {_shown(value, t.max, 2)} over the last {WEEK_DAYS} days (over "
+        f"Training monotony {shown(value, t.max, 2)} over the last {WEEK_DAYS} days (over "
         f"{t.max:g}): your days are too alike. Mix easy and hard days and keep a full rest day."
     )
     return [
@@ -263,7 +261,7 @@ def deload(ctx: Context, t: settings.Deload) -> Sequence[Finding]:
     blocks = _week_loads(ctx, t.build_weeks + 1)
     if blocks is None:
         return []
-    if not all(_over(later, earlier) for later, earlier in itertools.pairwise(blocks)):
+    if not all(over(later, earlier) for later, earlier in itertools.pairwise(blocks)):
         return []
     this_week = blocks[0]
     target = this_week * t.deload_pct / PERCENT
@@ -308,22 +306,6 @@ def _graded(
 ) -> tuple[Severity, float] | None:
     """The first (limit, severity) of `levels` (highest limit first) that `value` exceeds."""
     for limit, severity in levels:
-        if _over(value, limit):
+        if over(value, limit):
             return severity, limit
     return None
-
-
-def _over(value: float, limit: float) -> bool:
-    return value - limit > FLOAT_NOISE
-
-
-def _under(value: float, limit: float) -> bool:
-    return limit - value > FLOAT_NOISE
-
-
-def _shown(value: float, limit: float, digits: int) -> str:
-    """`value` to `digits` decimals, or more when that would read as the limit itself."""
-    for shown in range(digits, SHOWN_MAX_DECIMALS):
-        if round(value, shown) != round(limit, shown):
-            return f"{value:.{shown}f}"
-    return f"{value:.{SHOWN_MAX_DECIMALS}f}"

@@ -229,6 +229,11 @@ def test_a_morning_weight_exactly_one_percent_down_is_normal() -> None:
     assert drop(mornings(USUAL_75, 74.25)) == []
 
 
+def test_exactly_one_percent_stays_normal_despite_float_rounding() -> None:
+    # (70 − 69.3) / 70 · 100 is 1.0000000000000042 in floating point: still exactly 1 %.
+    assert drop(mornings([70.0] * 5, 69.3)) == []
+
+
 def test_a_small_drop_or_a_gain_is_silent() -> None:
     assert drop(mornings(USUAL_75, 74.5)) == []
     assert drop(mornings(USUAL_75, 76.0)) == []
