@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
@@ -30,10 +31,6 @@ EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
 MAX_HISTORY_DAYS = 3650
 
 log = logging.getLogger("restday")
-
-
-class CommandError(Exception):
-    """A runtime failure with a sentence for the user (exit 1)."""
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
@@ -58,9 +55,12 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         return EXIT_CONFIG
     try:
         return command(args, config, clock or SystemClock())
-    except (CommandError, ImportFileError, StoreError) as exc:
+    except (ImportFileError, StoreError) as exc:
         print(f"restday: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # `restday history | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 # --- commands -------------------------------------------------------------------------------

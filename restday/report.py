@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ STATUS_LINE: dict[Status, str] = {
 }
 
 _INDENT = " " * 4
+TEXT_WIDTH = 96  # characters per line of wrapped finding text
 
 
 def _number(value: float | None, unit: str) -> str:
@@ -27,11 +29,17 @@ def _number(value: float | None, unit: str) -> str:
 
 
 def _finding_lines(f: Finding) -> list[str]:
-    head = f"  {f.severity.value:<9}{f.rule:<22}{f.message}"
     numbers = f"value {_number(f.value, f.unit)}"
     if f.threshold is not None:
         numbers += f" · threshold {_number(f.threshold, f.unit)}"
-    return [head, f"{_INDENT}{' ' * 27}{numbers} · {f.citation}"]
+    body = textwrap.wrap(f.message, TEXT_WIDTH, initial_indent=_INDENT, subsequent_indent=_INDENT)
+    source = textwrap.wrap(
+        f"{numbers} · source: {f.citation}",
+        TEXT_WIDTH,
+        initial_indent=_INDENT,
+        subsequent_indent=_INDENT + "  ",
+    )
+    return [f"  {f.severity.value.upper()} · {f.rule}", *body, *source]
 
 
 def status_text(rec: Recommendation, timezone_name: str) -> str:
@@ -47,6 +55,7 @@ def status_text(rec: Recommendation, timezone_name: str) -> str:
         lines.append(f"Findings ({len(rec.reasons)}), most important first:")
         for f in rec.reasons:
             lines.extend(_finding_lines(f))
+            lines.append("")
     else:
         lines.append("Findings: none.")
     m = rec.metrics
