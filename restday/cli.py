@@ -100,6 +100,12 @@ def cmd_history(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from restday.daemon.service import run  # the service's imports, only when it runs
+
+    return run(config, clock=clock)
+
+
 def cmd_check_config(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     print(f"config file: {config.config_path or 'none found (defaults and environment)'}")
     print(f"store:       {config.store_path()}")
@@ -165,6 +171,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"restday {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[common], help="the service: MQTT in and out, until stopped")
+    p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("status", parents=[common], help="today's recommendation and why")
     p.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="evaluate the end of that day")

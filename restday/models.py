@@ -219,9 +219,10 @@ class Finding:
     threshold: float | None
     unit: str
     citation: str
+    subject: str | None = None  # what the finding is about when a rule judges several (a shoe)
 
     def to_payload(self) -> dict[str, object]:
-        return {
+        payload: dict[str, object] = {
             "rule": self.rule,
             "severity": self.severity.value,
             "message": self.message,
@@ -230,6 +231,9 @@ class Finding:
             "unit": self.unit,
             "citation": self.citation,
         }
+        if self.subject is not None:
+            payload["subject"] = self.subject
+        return payload
 
 
 @dataclass(frozen=True, slots=True)

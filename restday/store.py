@@ -33,7 +33,7 @@ from typing import TypeVar
 from restday.integrations.strava_json import parse_activity, parse_shoe
 from restday.models import Activity, BodyMeasurement, Gear, History, PainReport, SleepSession
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: counters, sent notifications and service state for the daemon
 BUSY_TIMEOUT_MS = 5_000  # wait this long for another writer's lock before failing
 SYNCHRONOUS = "FULL"  # an input arrives once (MQTT): fsync every commit, a few per day
 WEIGHT_KEY_PER_KG = 100  # weigh-ins are duplicates when equal to 0.01 kg at the same time
@@ -66,6 +66,10 @@ _SCHEMA = (
         raw TEXT NOT NULL CHECK (json_valid(raw)), PRIMARY KEY (reported_at, level))""",
     """CREATE TABLE IF NOT EXISTS unparsed (
         kind TEXT NOT NULL, raw TEXT NOT NULL, reason TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS counter (
+        kind TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, name))""",
+    "CREATE TABLE IF NOT EXISTS sent (key TEXT PRIMARY KEY, sent_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 _GET_ACTIVITIES = """SELECT id, name, sport_type, start_at, distance_m, moving_time_s,
     elapsed_time_s, average_heartrate, max_heartrate, suffer_score, cadence_spm, gear_id
@@ -82,7 +86,9 @@ _COUNTS = """SELECT (SELECT count(*) FROM activity), (SELECT count(*) FROM sleep
     (SELECT count(*) FROM body), (SELECT count(*) FROM pain), (SELECT count(*) FROM gear)"""
 _PUT_ACTIVITY = "INSERT OR REPLACE INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _PUT_GEAR = "INSERT INTO gear VALUES (?, ?, ?, ?, ?, ?, ?)"
-_TABLES = frozenset({"activity", "gear", "sleep", "body", "pain", "unparsed"})
+_TABLES = frozenset(
+    {"activity", "gear", "sleep", "body", "pain", "unparsed", "counter", "sent", "state"}
+)
 
 
 class StoreError(Exception):
@@ -214,6 +220,45 @@ class Store:
             return self._conn.execute(sql, row).rowcount
         except sqlite3.IntegrityError as exc:  # raw not JSON, NaN (stored as NULL), dup id
             raise ValueError(f"cannot store {what}: {exc}") from None
+
+    # --- the service's own records ----------------------------------------------------------
+
+    def bump(self, kind: str, name: str, by: int = 1) -> None:
+        """Add to a counter (e.g. kind "scale", name "rejected"); counters survive restarts."""
+        with self.batch():
+            self._conn.execute(
+                "INSERT INTO counter VALUES (?, ?, ?) "
+                "ON CONFLICT (kind, name) DO UPDATE SET n = n + excluded.n",
+                (kind, name, by),
+            )
+
+    def counters(self) -> dict[str, dict[str, int]]:
+        """Every counter, by kind then name."""
+        out: dict[str, dict[str, int]] = {}
+        for kind, name, n in self._conn.execute("SELECT kind, name, n FROM counter"):
+            out.setdefault(kind, {})[name] = n
+        return out
+
+    def mark_sent(self, key: str, at: datetime) -> bool:
+        """Record that the notification `key` went out; False if it had already."""
+        return self._add("INSERT INTO sent VALUES (?, ?) ON CONFLICT DO NOTHING",
+                         (key, _ts(at)), "notification")  # fmt: skip
+
+    def was_sent(self, key: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM sent WHERE key = ?", (key,)).fetchone() is not None
+
+    def get_state(self, key: str) -> str | None:
+        """A small piece of the service's state (a tracker's night in progress, …)."""
+        row = self._conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.batch():
+            self._conn.execute(
+                "INSERT INTO state VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     # --- reads ------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ def finding(
     threshold: float | None,
     unit: str,
     citation: str,
+    subject: str | None = None,
 ) -> Finding:
     """A finding with its numbers rounded for people (2 decimals at most)."""
     return Finding(
@@ -44,6 +45,7 @@ def finding(
         threshold=None if threshold is None else round(threshold, 2),
         unit=unit,
         citation=citation,
+        subject=subject,
     )
 
 

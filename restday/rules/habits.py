@@ -134,6 +134,7 @@ def shoe_mileage(ctx: Context, t: settings.ShoeMileage) -> Sequence[Finding]:
                 threshold=threshold,
                 unit=SHOE_UNIT,
                 citation=SHOE_CITATION,
+                subject=gear.id,
             )
         )
     return out

@@ -1,0 +1,125 @@
+"""Which notifications a new evaluation calls for (RULES.md, "Notifications"). Pure.
+
+Each notification carries a `key` naming its cause; the worker records the keys it sent in
+the store and never sends one twice, across restarts too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from restday.models import Finding, Recommendation, Severity, Status
+from restday.report import STATUS_LINE
+
+EVENT_TYPES = ("post_run", "morning", "rest_day", "hydration", "shoe", "pain", "auth_required")
+TOP_REASONS = 3  # how many reasons a notification spells out
+
+_TITLES: dict[Status, str] = {
+    Status.TRAIN: "Good to train",
+    Status.EASY: "Keep it easy today",
+    Status.REST: "Rest day recommended",
+    Status.SEE_DOCTOR: "Rest, and see a doctor",
+    Status.CALIBRATING: "Learning your baseline",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One message for the notification topic (DESIGN.md §5)."""
+
+    key: str  # its cause: the same key is never sent twice
+    event_type: str
+    title: str
+    message: str
+    data: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "event_type": self.event_type,
+                "title": self.title,
+                "message": self.message,
+                "data": self.data,
+            },
+            ensure_ascii=False,
+        )
+
+
+def _reasons_text(reasons: Sequence[Finding]) -> str:
+    weighty = [f for f in reasons if f.severity.rank > Severity.INFO.rank][:TOP_REASONS]
+    return " ".join(f.message for f in weighty)
+
+
+def _summary(rec: Recommendation) -> dict[str, object]:
+    return {
+        "status": rec.status.value,
+        "readiness": rec.readiness,
+        "rest_day_recommended": rec.rest_day_recommended,
+        "reasons": [f.rule for f in rec.reasons if f.severity.rank > Severity.INFO.rank],
+    }
+
+
+def morning(rec: Recommendation, today: date) -> Notification:
+    """The daily report: the status and its reasons."""
+    reasons = _reasons_text(rec.reasons)
+    message = f"{STATUS_LINE[rec.status]}. Readiness {rec.readiness}/100."
+    message += f" {reasons}" if reasons else " No warning signs."
+    return Notification(
+        key=f"morning:{today.isoformat()}",
+        event_type="morning",
+        title=f"restday: {_TITLES[rec.status].lower()}",
+        message=message,
+        data=_summary(rec),
+    )
+
+
+def due(rec: Recommendation, today: date) -> list[Notification]:
+    """Notifications that this evaluation of `today` calls for (before de-duplication)."""
+    out: list[Notification] = []
+    if rec.rest_day_recommended:
+        out.append(
+            Notification(
+                key=f"rest_day:{today.isoformat()}",
+                event_type="rest_day",
+                title=_TITLES[rec.status],
+                message=_reasons_text(rec.reasons),
+                data=_summary(rec),
+            )
+        )
+    for f in rec.reasons:
+        note = _from_finding(f, today)
+        if note is not None:
+            out.append(note)
+    return out
+
+
+def _from_finding(f: Finding, today: date) -> Notification | None:
+    data: dict[str, object] = {"rule": f.rule, "value": f.value, "threshold": f.threshold}
+    if f.rule == "dehydration_post_run":
+        return Notification(
+            key=f"hydration:{today.isoformat()}:{f.value}",
+            event_type="hydration",
+            title="Drink up" if f.severity is Severity.INFO else "You ran yourself dry",
+            message=f.message,
+            data=data,
+        )
+    if f.rule == "pain" and f.severity.rank >= Severity.STRONG.rank:
+        return Notification(
+            key=f"pain:{today.isoformat()}:{f.severity.value}",
+            event_type="pain",
+            title="See a doctor" if f.severity is Severity.DOCTOR else "Pain: rest today",
+            message=f.message,
+            data=data,
+        )
+    if f.rule == "shoe_mileage" and f.subject is not None:
+        return Notification(
+            key=f"shoe:{f.subject}:{f.threshold}",
+            event_type="shoe",
+            title="Time for new shoes",
+            message=f.message,
+            data={**data, "gear_id": f.subject},
+        )
+    return None

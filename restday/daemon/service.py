@@ -1,0 +1,121 @@
+"""`restday run`: wiring the store, the worker, MQTT, the scheduler, systemd and signals.
+
+Start: open the store, start the worker (it rebuilds the state from the store), connect to
+the broker (asynchronously: a broker that is down is retried), start the jobs, catch up a
+missed morning report, tell systemd READY=1. Stop (SIGTERM/SIGINT): STOPPING=1, the jobs
+stop, the worker finishes its queue, retained `offline`, the store closes, exit 0 within
+`STOP_BUDGET_S`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from restday.clock import Clock, SystemClock
+from restday.config import Config
+from restday.daemon import systemd
+from restday.daemon.events import Tick
+from restday.daemon.schedule import build_scheduler, missed_morning
+from restday.daemon.worker import Worker
+from restday.integrations.mqtt import MqttLink
+from restday.store import Store
+from restday.topics import Topics
+
+log = logging.getLogger(__name__)
+
+STOP_BUDGET_S = 5.0  # SIGTERM to exit, all told
+WORKER_JOIN_S = 2.0  # of which the worker may take this long to finish its queue
+LINK_STOP_S = 2.0  # and MQTT this long to deliver `offline`
+SIGNAL_POLL_S = 1.0  # the main thread wakes this often while waiting for a signal
+
+
+class Service:
+    """The running service; `start()`, then `stop()` (both from the main thread)."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.topics = Topics.of(config)
+        self.store = Store.open(config.store_path())
+        self.link = MqttLink(
+            config.mqtt,
+            subscriptions=self.topics.subscriptions,
+            on_message=lambda message: self.worker.put(message),
+            on_connected=lambda: self.worker.put(Tick.CONNECTED),
+            clock=self.clock,
+        )
+        self.worker = Worker(
+            config, self.store, self.link, self.clock, reconnects=lambda: self.link.reconnects
+        )
+        self.scheduler = build_scheduler(config, self.worker.put)
+        self._watchdog: systemd.Watchdog | None = None
+
+    def start(self) -> None:
+        if not (self.config.strava.client_id and self.config.strava.client_secret):
+            log.info(
+                "Strava is not configured (strava.client_id, strava.client_secret): "
+                "running on the MQTT inputs and the imported activities only"
+            )
+        self.worker.start()
+        today = self.clock.now().astimezone(self.config.profile().timezone).date()
+        sent = self.store.was_sent(f"morning:{today.isoformat()}")
+        if missed_morning(
+            self.clock.now(),
+            self.config.profile().timezone,
+            self.config.morning_report_time(),
+            sent,
+        ):
+            self.worker.put(Tick.MORNING_REPORT)
+        self.link.start()
+        self.scheduler.start()
+        log.info(
+            "restday is running: broker %s:%d, state on %s",
+            self.config.mqtt.host,
+            self.config.mqtt.port,
+            self.topics.state,
+        )
+        systemd.ready()
+        interval = systemd.watchdog_interval()
+        if interval is not None:
+            self._watchdog = systemd.Watchdog(interval, self.healthy)
+            self._watchdog.start()
+
+    def healthy(self) -> bool:
+        """The worker and paho's network thread are both alive."""
+        return self.worker.alive() and self.link.is_alive()
+
+    def stop(self) -> None:
+        systemd.stopping()
+        if self._watchdog is not None:
+            self._watchdog.stop()
+        self.scheduler.shutdown(wait=False)
+        self.worker.put(Tick.STOP)
+        if not self.worker.join(WORKER_JOIN_S):
+            log.warning("the worker did not finish its queue in %.0f s", WORKER_JOIN_S)
+        self.link.stop(LINK_STOP_S)
+        self.store.close()
+        log.info("restday stopped")
+
+
+def run(config: Config, *, clock: Clock | None = None, stop: threading.Event | None = None) -> int:
+    """Run until SIGTERM/SIGINT (or `stop` is set); the exit code."""
+    stop = stop or threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    service = Service(config, clock=clock)
+    service.start()
+    try:
+        while not stop.wait(SIGNAL_POLL_S):
+            pass
+    finally:
+        service.stop()
+    return 0

@@ -1,0 +1,241 @@
+"""The one thread that owns the store and the engine.
+
+Everything arrives as an event on `Worker.put` (paho's thread, the scheduler's jobs and the
+service only enqueue). For each event the worker writes the store, acknowledges the input,
+re-evaluates, and publishes: the retained state when it changed, notifications once per
+cause, diagnostics at most once a minute. No exception in a handler stops the worker.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from restday import __version__
+from restday.clock import Clock
+from restday.config import Config
+from restday.daemon import notifications
+from restday.daemon.events import Event, InboundMessage, Tick
+from restday.daemon.inputs import InputHandler, Stored
+from restday.integrations import homeassistant
+from restday.models import Recommendation
+from restday.rules.engine import evaluate
+from restday.store import Store
+from restday.topics import Topics
+
+log = logging.getLogger(__name__)
+
+DIAGNOSTICS_MIN_INTERVAL = timedelta(
+    minutes=1
+)  # a changed health is re-published at most this often
+HA_BIRTH_DEBOUNCE = timedelta(seconds=10)  # several HA births in a burst give one re-send
+QUEUE_POLL_S = 1.0  # the worker wakes this often even when idle (for `alive` checks)
+HEARTBEAT_STALE_S = 120.0  # no loop turn for this long means the worker is hung
+
+
+class Publisher(Protocol):
+    def publish(
+        self, topic: str, payload: str | bytes, *, retain: bool = False, qos: int = 0
+    ) -> None: ...
+
+
+class Worker:
+    """Consumes events until `Tick.STOP`; call `start()`, then `put()` from any thread."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        publisher: Publisher,
+        clock: Clock,
+        *,
+        reconnects: Callable[[], int] = lambda: 0,
+    ) -> None:
+        self.config = config
+        self._reconnects = reconnects
+        self.store = store
+        self.publisher = publisher
+        self.clock = clock
+        self.topics = Topics.of(config)
+        self.profile = config.profile()
+        self._queue: queue.Queue[Event] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="restday-worker", daemon=True)
+        self._inputs = InputHandler(config, store, self.topics)
+        self._history = store.history()
+        self._started = clock.now()
+        self._last_state: str | None = None
+        self._shoes: tuple[str, ...] | None = None
+        self._last_birth_resend: datetime | None = None
+        self._last_diag: str | None = None
+        self._last_diag_at: datetime | None = None
+        self._heartbeat = clock.now()
+        self.recommendation: Recommendation | None = None
+
+    # --- thread ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def put(self, event: Event) -> None:
+        self._queue.put(event)
+
+    def join(self, timeout_s: float) -> bool:
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def alive(self) -> bool:
+        """Running and turning its loop (for the systemd watchdog)."""
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                event = self._queue.get(timeout=QUEUE_POLL_S)
+            except queue.Empty:
+                continue
+            if event is Tick.STOP:
+                return
+            try:
+                self.handle(event)
+            except Exception:  # one bad event must never stop the service
+                log.exception("could not handle %s", _describe(event))
+
+    # --- events ---------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, InboundMessage):
+            self._message(event)
+        elif event is Tick.CONNECTED:
+            self._republish_all()
+        elif event is Tick.HA_ONLINE:
+            self._ha_birth()
+        elif event is Tick.MORNING_REPORT:
+            rec = self.refresh()
+            self._notify(notifications.morning(rec, self._today()))
+        elif event is Tick.DAY_ROLLOVER:
+            self.refresh()
+        elif event is Tick.HOUSEKEEPING:
+            self._diagnostics(force=False)
+
+    def _message(self, msg: InboundMessage) -> None:
+        if msg.topic == self.topics.ha_status:
+            msg.ack()
+            if msg.payload.strip() == b"online":
+                self._ha_birth()
+            return
+        outcome = self._inputs.handle(msg)
+        msg.ack()  # after the store committed what it carried (or it was refused)
+        if isinstance(outcome, Stored):
+            self._history = outcome.history_with(self._history)
+            if outcome.pain_level is not None:
+                self.publisher.publish(
+                    self.topics.pain, str(outcome.pain_level), retain=True, qos=1
+                )
+            self.refresh()
+        elif outcome == "sync":
+            self.refresh(force=True)
+        self._diagnostics(force=False)
+
+    # --- publishing -----------------------------------------------------------------------
+
+    def refresh(self, *, force: bool = False) -> Recommendation:
+        """Evaluate now; publish the state if it changed and any notification now due."""
+        rec = evaluate(
+            self._history, self.clock.now(), self.profile, self.config.rules, self.config.decision
+        )
+        self.recommendation = rec
+        shoes = tuple(s.id for s in rec.metrics.shoes)
+        if self._shoes is not None and shoes != self._shoes:
+            self._discovery(removed=tuple(set(self._shoes) - set(shoes)))
+        self._shoes = shoes
+        payload = rec.to_payload()
+        comparable = json.dumps({k: v for k, v in payload.items() if k != "evaluated_at"})
+        if force or comparable != self._last_state:
+            self._last_state = comparable
+            self.publisher.publish(
+                self.topics.state, json.dumps(payload, ensure_ascii=False), retain=True, qos=1
+            )
+        for note in notifications.due(rec, self._today()):
+            self._notify(note)
+        return rec
+
+    def _notify(self, note: notifications.Notification) -> None:
+        if self.store.mark_sent(note.key, self.clock.now()):
+            log.info("notification %s: %s", note.event_type, note.title)
+            self.publisher.publish(self.topics.notification, note.to_json(), qos=1)
+
+    def _republish_all(self) -> None:
+        """After every (re)connect: discovery, state, diagnostics, the pain echo."""
+        self._discovery()
+        self.refresh(force=True)
+        self._diagnostics(force=True)
+        level = self._inputs.last_pain_level(self._history)
+        if level is not None:
+            self.publisher.publish(self.topics.pain, str(level), retain=True, qos=1)
+
+    def _ha_birth(self) -> None:
+        now = self.clock.now()
+        last = self._last_birth_resend
+        if last is not None and abs(now - last) < HA_BIRTH_DEBOUNCE:
+            return
+        self._last_birth_resend = now
+        self._discovery()
+        self.refresh(force=True)
+
+    def _discovery(self, removed: tuple[str, ...] = ()) -> None:
+        shoes = self.recommendation.metrics.shoes if self.recommendation else ()
+        topic, payload = homeassistant.discovery_message(
+            self.config, shoes, removed_shoes=sorted(removed)
+        )
+        self.publisher.publish(topic, payload, retain=True, qos=1)
+
+    def _diagnostics(self, *, force: bool) -> None:
+        payload = self.diagnostics()
+        comparable = json.dumps({k: v for k, v in payload.items() if k != "uptime_s"})
+        now = self.clock.now()
+        if not force:
+            if comparable == self._last_diag:
+                return
+            if self._last_diag_at and abs(now - self._last_diag_at) < DIAGNOSTICS_MIN_INTERVAL:
+                return  # the housekeeping tick publishes it once the minute is over
+        self._last_diag, self._last_diag_at = comparable, now
+        self.publisher.publish(self.topics.diagnostics, json.dumps(payload), retain=True, qos=1)
+
+    def diagnostics(self) -> dict[str, object]:
+        counters = self.store.counters()
+        counts = self.store.counts()
+        stored = {"scale": counts.weigh_ins, "sleep": counts.sleeps, "pain": counts.pains}
+        return {
+            "version": __version__,
+            "uptime_s": int((self.clock.now() - self._started).total_seconds()),
+            "inputs": {
+                kind: {
+                    "stored": stored[kind],
+                    "duplicates": counters.get(kind, {}).get("duplicates", 0),
+                    "rejected": counters.get(kind, {}).get("rejected", 0),
+                }
+                for kind in ("scale", "sleep", "pain")
+            },
+            "activities": counts.activities,
+            "strava": {
+                "auth": "ok" if self.config.strava.client_id else "not_configured",
+                "last_sync": None,
+                "last_error": None,
+                "calls_today": 0,
+            },
+            "mqtt": {"reconnects": self._reconnects()},
+        }
+
+    def _today(self) -> date:
+        return self.clock.now().astimezone(self.profile.timezone).date()
+
+
+def _describe(event: Event) -> str:
+    if isinstance(event, InboundMessage):
+        return f"a message on {event.topic}"
+    return f"the {event.value} event"

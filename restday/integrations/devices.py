@@ -1,0 +1,351 @@
+"""Scale, sleep, pain and sync payloads to domain objects: pure parsing, no MQTT and no clock.
+
+Shapes are those of PAYLOADS.md ("Smart scales", "Sleep trackers") and DESIGN.md §4–§5. Every
+function takes the receipt time (`received_at`, aware UTC) and, where local times occur, the
+athlete's zone. A payload that cannot be used raises `InputRejected` with one line a person can
+act on; nothing else escapes for any bytes. Quirks handled here and nowhere else:
+- xiaomi_mi_scale writes local wall-clock time with a literal `+00:00`: the offset is dropped
+  and the time read in the athlete's zone (a bridge container left on UTC is then off by the
+  zone's offset; set TZ for the bridge).
+- openScale sync 1.x sends `date` as epoch milliseconds; 2.x sends `"yyyy-MM-dd'T'HH:mmZ"` text
+  and `water` 0 when not measured (read as absent). Delete and clear messages are rejected, not
+  ignored: restday keeps the weigh-in, and the log and the rejected count should say so.
+- An empty scale payload (how MQTT clears a retained message) and a retained weigh-in without
+  a time (its age is unknown) are ignored: `None`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+
+from restday.models import BodyMeasurement, Hours, Kilograms, PainReport, SleepSession
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+MIN_WEIGHT_KG = 20.0
+MAX_WEIGHT_KG = 300.0
+MIN_WATER_PCT = 0.0
+MAX_WATER_PCT = 100.0
+MAX_SLEEP_HOURS = 20.0
+MIN_RESTING_HR_BPM = 20.0
+MAX_RESTING_HR_BPM = 150.0
+MIN_PAIN = 0
+MAX_PAIN = 10
+KG_PER_LB = 0.45359237
+KG_PER_JIN = 0.5
+FUTURE_TOLERANCE = timedelta(minutes=5)  # later than received_at + this is "in the future"
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # a Pi without RTC may stamp 1970
+DURATION_SLACK = timedelta(minutes=1)  # duration_hours may exceed end − start by rounding
+HOUR = timedelta(hours=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_JSON_DEPTH = 64  # our payloads are flat; SQLite's json_valid refuses 1,000 levels
+EXCERPT_CHARS = 60  # at most this much of a payload's text goes into a reason
+PRESS = b"PRESS"  # the Home Assistant button's payload_press
+
+_KG_PER_UNIT = {"kg": 1.0, "lb": KG_PER_LB, "lbs": KG_PER_LB, "jin": KG_PER_JIN}
+_PAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_TOO_DEEP = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+
+
+class InputRejected(ValueError):
+    """A payload that cannot be used; the message is one line saying why."""
+
+
+# --- shared reads -------------------------------------------------------------------------
+
+
+def excerpt(value: object) -> str:
+    """A short, one-line, printable rendering of a value for a reason."""
+    try:
+        text = json.dumps(value, ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
+
+
+def kind_of(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _text(payload: bytes) -> str:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise InputRejected(f"payload of {len(payload):,} bytes is over the 64 KiB limit")
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputRejected("not UTF-8 text") from None
+
+
+def _no_constant(name: str) -> object:
+    raise InputRejected(f"not valid JSON: {name} is not a JSON number")
+
+
+def _too_deep(value: object) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _parse_json(text: str) -> object:
+    try:
+        data: object = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputRejected(
+            f"not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+        ) from None
+    except RecursionError:  # nested beyond Python's own limit
+        raise InputRejected(_TOO_DEEP) from None
+    if _too_deep(data):
+        raise InputRejected(_TOO_DEEP)
+    return data
+
+
+def decode_json(payload: bytes) -> object:
+    """The JSON value of a payload: at most 64 KiB, UTF-8, strict JSON (no NaN)."""
+    return _parse_json(_text(payload))
+
+
+def json_object(data: object) -> dict[str, object]:
+    if not isinstance(data, dict):
+        raise InputRejected(f"expected a JSON object, got {kind_of(data)} {excerpt(data)}")
+    return data
+
+
+def _number(obj: Mapping[str, object], key: str) -> float | None:
+    """A finite JSON number (not a boolean), or None if absent or null."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputRejected(f"{key} must be a number, got {kind_of(value)} {excerpt(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
+    if not math.isfinite(number):
+        raise InputRejected(f"{key} must be a finite number, got {excerpt(value)}")
+    return number
+
+
+def _need(obj: Mapping[str, object], key: str) -> float:
+    number = _number(obj, key)
+    if number is None:
+        raise InputRejected(f"{key} is missing")
+    return number
+
+
+def _within(key: str, value: float, low: float, high: float, unit: str) -> float:
+    if not low <= value <= high:
+        raise InputRejected(f"{key} {round(value, 2)} {unit} is outside {low:g}–{high:g} {unit}")
+    return value
+
+
+def _timestamp(value: object, key: str, tz: tzinfo, *, wall_clock: bool = False) -> datetime:
+    """An ISO 8601 text as UTC; without a zone (or with `wall_clock`) it is local in `tz`."""
+    if not isinstance(value, str):
+        raise InputRejected(f"{key} must be ISO 8601 text, got {kind_of(value)} {excerpt(value)}")
+    try:
+        parsed = datetime.fromisoformat(value)
+        if wall_clock or parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=tz)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InputRejected(f"{key} {excerpt(value)} is not an ISO 8601 time") from None
+
+
+def _check_time(when: datetime, what: str, received_at: datetime, tz: tzinfo) -> None:
+    """Refuse a time before 2000 or later than the receipt time allows."""
+    shown = when.astimezone(tz).isoformat(timespec="minutes")
+    if when < EARLIEST:
+        raise InputRejected(f"{what} {shown} is before 2000: is the clock set?")
+    if when > received_at + FUTURE_TOLERANCE:
+        raise InputRejected(f"{what} {shown} is in the future")
+
+
+# --- scales -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Weighing:
+    kg: float
+    water_pct: float | None
+    when: datetime | None  # None: the payload carries no time
+
+
+def _weight_kg(obj: Mapping[str, object], unit_key: str | None) -> float:
+    """The weight in kg, converted from `obj[unit_key]` (default kg; no key: always kg)."""
+    weight = _need(obj, "weight")
+    unit = "kg" if unit_key is None or obj.get(unit_key) is None else obj[unit_key]
+    if not isinstance(unit, str) or unit not in _KG_PER_UNIT:
+        raise InputRejected(f"{unit_key} {excerpt(unit)} is not one of kg, lb, lbs, jin")
+    kg = weight * _KG_PER_UNIT[unit]
+    if unit != "kg" and not MIN_WEIGHT_KG <= kg <= MAX_WEIGHT_KG:
+        shown = f"{round(weight, 2)} {unit} = {round(kg, 2)} kg"
+        raise InputRejected(f"weight {shown} is outside {MIN_WEIGHT_KG:g}–{MAX_WEIGHT_KG:g} kg")
+    return _within("weight", kg, MIN_WEIGHT_KG, MAX_WEIGHT_KG, "kg")
+
+
+def _water(obj: Mapping[str, object]) -> float | None:
+    water = _number(obj, "water")
+    return None if water is None else _within("water", water, MIN_WATER_PCT, MAX_WATER_PCT, "%")
+
+
+def _generic_scale(data: object, tz: tzinfo) -> _Weighing:
+    obj = json_object(data)
+    stamp = obj.get("timestamp")
+    when = None if stamp is None else _timestamp(stamp, "timestamp", tz)
+    return _Weighing(_weight_kg(obj, "unit"), _water(obj), when)
+
+
+def _xiaomi_scale(data: object, tz: tzinfo) -> _Weighing:
+    obj = json_object(data)
+    stamp = obj.get("timestamp")
+    when = None if stamp is None else _timestamp(stamp, "timestamp", tz, wall_clock=True)
+    return _Weighing(_weight_kg(obj, "weight_unit"), _water(obj), when)
+
+
+def _openscale(data: object, tz: tzinfo) -> _Weighing:
+    if data is True or (
+        isinstance(data, dict)
+        and data.get("weight") is None
+        and ("date" in data or "dateTime" in data)
+    ):
+        raise InputRejected("openScale delete/clear messages are not supported")
+    obj = json_object(data)
+    date = obj.get("date")
+    when: datetime | None = None
+    if isinstance(date, str):
+        when = _timestamp(date, "date", tz)
+    elif date is not None:
+        try:
+            when = EPOCH + timedelta(milliseconds=_need(obj, "date"))
+        except OverflowError:
+            raise InputRejected(f"date {excerpt(date)} ms is out of range") from None
+    water = _water(obj) or None  # openScale sync 2.x sends 0 for "not measured"
+    return _Weighing(_weight_kg(obj, None), water, when)
+
+
+_SCALE_PRESETS: dict[str, Callable[[object, tzinfo], _Weighing]] = {
+    "generic": _generic_scale,
+    "xiaomi_mi_scale": _xiaomi_scale,
+    "openscale": _openscale,
+}
+
+
+def parse_scale(
+    preset: str, payload: bytes, *, received_at: datetime, retained: bool, tz: tzinfo
+) -> tuple[BodyMeasurement, str] | None:
+    """A weigh-in and its raw JSON text; None when deliberately ignored (see the module doc).
+
+    An unknown `preset` is a programming error (config validates it): plain `ValueError`.
+    """
+    name = str(preset)
+    if name not in _SCALE_PRESETS:
+        raise ValueError(f"unknown scale preset {name!r}")
+    text = _text(payload)
+    if not text.strip():  # how MQTT clears a retained message: nothing to store
+        return None
+    weighing = _SCALE_PRESETS[name](_parse_json(text), tz)
+    if weighing.when is None and retained:
+        return None
+    when = received_at if weighing.when is None else weighing.when
+    _check_time(when, "weigh-in time", received_at, tz)
+    measurement = BodyMeasurement(
+        time=when, weight_kg=Kilograms(weighing.kg), water_pct=weighing.water_pct, source=name
+    )
+    return measurement, text
+
+
+# --- sleep --------------------------------------------------------------------------------
+
+
+def check_night(
+    start: datetime | None, end: datetime, hours: float, received_at: datetime, tz: tzinfo
+) -> None:
+    """Refuse a night that cannot be real: times before 2000 or ahead, or a length out of range."""
+    if start is not None and start > end:
+        raise InputRejected("sleep start is after its end")
+    _check_time(end, "sleep end", received_at, tz)
+    if start is not None:
+        _check_time(start, "sleep start", received_at, tz)
+    if hours <= 0:
+        raise InputRejected(f"sleep of {round(hours, 2)} h is not above 0 h")
+    if hours > MAX_SLEEP_HOURS:
+        raise InputRejected(f"sleep of {round(hours, 2)} h is over the {MAX_SLEEP_HOURS:g} h limit")
+
+
+def parse_sleep(payload: bytes, *, received_at: datetime, tz: tzinfo) -> tuple[SleepSession, str]:
+    """A night from the generic shape, `{"start", "end"}` or `{"end", "duration_hours"}`.
+
+    With both `start` and `duration_hours`, the duration is the time asleep: it may be shorter
+    than the time in bed, not longer.
+    """
+    text = _text(payload)
+    obj = json_object(_parse_json(text))
+    if obj.get("end") is None:
+        raise InputRejected("end is missing")
+    end = _timestamp(obj["end"], "end", tz)
+    start = None if obj.get("start") is None else _timestamp(obj["start"], "start", tz)
+    duration = _number(obj, "duration_hours")
+    if duration is not None:
+        hours = duration
+    elif start is not None:
+        hours = (end - start) / HOUR
+    else:
+        raise InputRejected("needs start or duration_hours besides end")
+    check_night(start, end, hours, received_at, tz)
+    if start is not None and timedelta(hours=hours) > end - start + DURATION_SLACK:
+        raise InputRejected(f"duration_hours {round(hours, 2)} is longer than start to end")
+    hrv = _number(obj, "hrv_ms")
+    if hrv is not None and hrv <= 0:
+        raise InputRejected(f"hrv_ms {round(hrv, 2)} is not above 0")
+    rhr = _number(obj, "resting_hr")
+    if rhr is not None:
+        _within("resting_hr", rhr, MIN_RESTING_HR_BPM, MAX_RESTING_HR_BPM, "bpm")
+    session = SleepSession(
+        end=end, hours=Hours(hours), start=start, hrv_ms=hrv, resting_hr=rhr, source="generic"
+    )
+    return session, text
+
+
+# --- Home Assistant commands --------------------------------------------------------------
+
+
+def parse_pain(payload: bytes, *, received_at: datetime) -> tuple[PainReport, str]:
+    """Pain right now from the number entity: a whole number 0–10 as text (`7`, `7.0`)."""
+    text = _text(payload).strip()
+    if not _PAIN_NUMBER.fullmatch(text):
+        raise InputRejected(f"pain must be a number 0–10, got {excerpt(text)}")
+    number = Decimal(text)
+    shown = text if len(text) <= EXCERPT_CHARS else excerpt(text)
+    if not MIN_PAIN <= number <= MAX_PAIN:
+        raise InputRejected(f"pain {shown} is outside {MIN_PAIN}–{MAX_PAIN}")
+    if number != number.to_integral_value():
+        raise InputRejected(f"pain {shown} is not a whole number {MIN_PAIN}–{MAX_PAIN}")
+    _check_time(received_at, "pain report", received_at, UTC)
+    level = int(number)
+    return PainReport(time=received_at, level=level), str(level)
+
+
+def is_press(payload: bytes) -> bool:
+    """True for the sync button's `PRESS` (surrounding whitespace aside)."""
+    return payload.strip() == PRESS

@@ -1,0 +1,90 @@
+"""Running the real service in-process against the test's broker, with a fixed clock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from restday.clock import FixedClock
+from restday.config import Config, load_config
+from restday.daemon.service import Service
+from restday.ingest import ingest_activities
+from restday.models import Activity
+from restday.store import Store
+from restday.topics import Topics
+from tests.broker import Mosquitto
+from tests.conftest import Probe
+from tests.factories import DAY, TZ
+
+MORNING = datetime(DAY.year, DAY.month, DAY.day, 9, 0, tzinfo=TZ)  # after the 06:30 report
+
+
+def write_config(
+    folder: Path, broker: Mosquitto, prefix: str, *, scale: str = "", sleep: str = ""
+) -> Config:
+    """A config for the test's broker, with the test's topics and a store in `folder`."""
+    text = f"""
+[athlete]
+id = "me"
+name = "Me"
+timezone = "Europe/Berlin"
+[storage]
+path = "restday.db"
+[mqtt]
+host = "{broker.host}"
+port = {broker.port}
+client_id = "restday-{prefix.replace("/", "-")}"
+base_topic = "{prefix}/restday"
+discovery_prefix = "{prefix}/ha"
+"""
+    if scale:
+        text += f'[[scale]]\ntopic = "{prefix}/scale"\npreset = "{scale}"\n'
+    if sleep:
+        text += f'[[sleep]]\ntopic = "{prefix}/sleep"\npreset = "{sleep}"\n'
+    path = folder / "restday.toml"
+    path.write_text(text)
+    return load_config(path, explicit=True)
+
+
+def store_activities(config: Config, items: list[dict[str, object]]) -> None:
+    with Store.open(config.store_path()) as store:
+        ingest_activities(store, items)
+
+
+@contextmanager
+def running(config: Config, clock: FixedClock | None = None) -> Iterator[Service]:
+    """The service started (connecting in the background) and stopped at the end."""
+    service = Service(config, clock=clock or FixedClock(MORNING))
+    service.start()
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+def state_of(probe: Probe, topics: Topics, **match: object) -> dict[str, Any]:
+    """The next state message whose top-level keys have the given values."""
+    while True:
+        state = json.loads(probe.wait_for(topics.state).payload)
+        if all(state.get(k) == v for k, v in match.items()):
+            return state  # type: ignore[no-any-return]
+
+
+def strava(activity: Activity) -> dict[str, object]:
+    """A built activity as Strava's API would send it (what the store ingests)."""
+    stamp = activity.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "id": int(activity.id),
+        "name": activity.name,
+        "type": activity.sport_type,
+        "sport_type": activity.sport_type,
+        "start_date": stamp,
+        "start_date_local": stamp,
+        "distance": float(activity.distance_m),
+        "moving_time": int(activity.moving_time_s),
+        "elapsed_time": int(activity.elapsed_time_s),
+    }

@@ -1,0 +1,77 @@
+"""Which notifications an evaluation calls for, and that each cause has one key."""
+
+from __future__ import annotations
+
+import json
+
+from restday.daemon import notifications
+from restday.daemon.notifications import EVENT_TYPES
+from restday.models import History
+from tests.factories import DAY, evaluate_on, night, pain, run, shoe, steady_runs, weigh
+
+
+def types(history: History) -> list[str]:
+    return [n.event_type for n in notifications.due(evaluate_on(history), DAY)]
+
+
+def test_a_rest_day_notifies_once_per_day_with_its_reasons() -> None:
+    rec = evaluate_on(History.of(steady_runs(DAY, 8), [night(DAY, 4.5)]))
+    assert rec.rest_day_recommended
+    notes = [n for n in notifications.due(rec, DAY) if n.event_type == "rest_day"]
+    assert len(notes) == 1
+    assert notes[0].key == f"rest_day:{DAY.isoformat()}"
+    assert "Slept 4.5 h" in notes[0].message
+    assert notes[0].data["reasons"] == ["sleep_short"]
+
+
+def test_a_train_day_needs_no_notification() -> None:
+    assert types(History.of(steady_runs(DAY, 8), [night(DAY, 8.0)])) == []
+
+
+def test_strong_pain_notifies_and_mild_pain_does_not() -> None:
+    assert "pain" in types(History.of(steady_runs(DAY, 8), pains=[pain(DAY, 5)]))
+    assert "pain" not in types(History.of(steady_runs(DAY, 8), pains=[pain(DAY, 2)]))
+
+
+def test_pain_that_gets_worse_is_a_new_cause() -> None:
+    strong = notifications.due(evaluate_on(History.of(pains=[pain(DAY, 5)])), DAY)
+    doctor = notifications.due(evaluate_on(History.of(pains=[pain(DAY, 9)])), DAY)
+    keys = {n.key for n in strong if n.event_type == "pain"}
+    assert keys.isdisjoint({n.key for n in doctor if n.event_type == "pain"})
+
+
+def test_each_shoe_over_a_threshold_is_its_own_cause() -> None:
+    history = History.of(
+        steady_runs(DAY, 8),
+        gear=[shoe("Pegasus", 812, id="g1"), shoe("Clifton", 500, id="g2")],
+    )
+    notes = [n for n in notifications.due(evaluate_on(history), DAY) if n.event_type == "shoe"]
+    assert sorted(n.key for n in notes) == ["shoe:g1:800.0", "shoe:g2:480.0"]
+    assert {n.data["gear_id"] for n in notes} == {"g1", "g2"}
+
+
+def test_a_dehydrating_run_notifies_with_the_fluid_to_drink() -> None:
+    history = History.of(
+        [*steady_runs(DAY, 8), run(DAY, 12.0, hour=7.0)],
+        body=[weigh(DAY, 70.0, hour=6.9), weigh(DAY, 68.4, hour=8.5)],
+    )
+    notes = [n for n in notifications.due(evaluate_on(history), DAY) if n.event_type == "hydration"]
+    assert len(notes) == 1
+    assert " L" in notes[0].message
+
+
+def test_morning_report_names_status_readiness_and_reasons() -> None:
+    rec = evaluate_on(History.of(steady_runs(DAY, 8), [night(DAY, 5.5)]))
+    note = notifications.morning(rec, DAY)
+    assert note.key == f"morning:{DAY.isoformat()}"
+    assert "Readiness 75/100" in note.message
+    assert "Slept 5.5 h" in note.message
+    assert note.data["status"] == "easy"
+
+
+def test_notification_payload_is_the_mqtt_contract() -> None:
+    rec = evaluate_on(History.of(steady_runs(DAY, 8), [night(DAY, 4.5)]))
+    for note in [notifications.morning(rec, DAY), *notifications.due(rec, DAY)]:
+        payload = json.loads(note.to_json())
+        assert set(payload) == {"event_type", "title", "message", "data"}
+        assert payload["event_type"] in EVENT_TYPES

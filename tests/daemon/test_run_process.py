@@ -1,0 +1,92 @@
+"""`restday run` as systemd runs it: a process that stops cleanly, or dies and leaves its will."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from restday.config import Config
+from restday.topics import Topics
+from tests.broker import Mosquitto
+from tests.conftest import Probe
+from tests.daemon.service_harness import write_config
+
+EXIT_WITHIN_S = 5.0  # the promise: SIGTERM to exit 0 in under 5 s
+
+
+@contextmanager
+def restday_run(config: Config, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTDAY_")}
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "restday", "run", "--config", str(config.config_path)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_sigterm_publishes_offline_and_exits_0_quickly(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    config = write_config(tmp_path, broker, topic_prefix)
+    topics = Topics.of(config)
+    probe.subscribe(topics.status)
+    with restday_run(config, tmp_path / "run.log") as process:
+        probe.wait_for(topics.status, b"online")
+        probe.subscribe(topics.state)
+        probe.wait_for(topics.state)
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=EXIT_WITHIN_S + 5) == 0
+        assert time.monotonic() - started < EXIT_WITHIN_S
+    probe.wait_for(topics.status, b"offline")
+    late = Probe(broker.host, broker.port, client_id="late")
+    try:
+        late.subscribe(topics.status)
+        retained = late.wait_for(topics.status)
+        assert (retained.payload, retained.retained) == (b"offline", True)
+    finally:
+        late.close()
+    log = (tmp_path / "run.log").read_text()
+    assert "received SIGTERM" in log
+    assert "Traceback" not in log
+
+
+def test_sigkill_leaves_the_last_will_and_a_restart_restores_the_state(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    config = write_config(tmp_path, broker, topic_prefix)
+    topics = Topics.of(config)
+    probe.subscribe(topics.status)
+    probe.subscribe(topics.pain)
+    with restday_run(config, tmp_path / "run.log") as process:
+        probe.wait_for(topics.status, b"online")
+        probe.publish(topics.pain_set, "6")
+        assert probe.wait_for(topics.pain).payload == b"6"
+        process.kill()
+        process.wait()
+    probe.wait_for(topics.status, b"offline")  # the broker published the will
+    broker.restart(wipe=True)  # and then lost every retained message
+    fresh = Probe(broker.host, broker.port, client_id="after-kill")
+    try:
+        fresh.subscribe(topics.state)
+        with restday_run(config, tmp_path / "run2.log"):
+            state = json.loads(fresh.wait_for(topics.state).payload)
+        assert state["status"] == "rest"  # pain 6 today, rebuilt from the store
+        assert state["reasons"][0]["rule"] == "pain"
+    finally:
+        fresh.close()
