@@ -39,7 +39,6 @@ class Tick(enum.StrEnum):
     MORNING_REPORT = "morning_report"  # the daily report at schedule.morning_report
     DAY_ROLLOVER = "day_rollover"  # just after local midnight: day-based rules roll over
     CONNECTED = "connected"  # (re)connected to the broker: re-publish everything retained
-    HA_ONLINE = "ha_online"  # Home Assistant's birth message: re-send discovery and state
     HOUSEKEEPING = "housekeeping"  # once a minute: publish diagnostics held back by the limit
     STOP = "stop"  # SIGTERM/SIGINT: finish, publish offline, close
 

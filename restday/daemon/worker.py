@@ -12,6 +12,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -73,7 +74,8 @@ class Worker:
         self._last_birth_resend: datetime | None = None
         self._last_diag: str | None = None
         self._last_diag_at: datetime | None = None
-        self._heartbeat = clock.now()
+        self._beat = time.monotonic()  # the loop's last turn (monotonic: a liveness measure)
+        self._sent: set[str] = set()  # keys known to be in the store's `sent` table
         self.recommendation: Recommendation | None = None
 
     # --- thread ---------------------------------------------------------------------------
@@ -89,11 +91,13 @@ class Worker:
         return not self._thread.is_alive()
 
     def alive(self) -> bool:
-        """Running and turning its loop (for the systemd watchdog)."""
-        return self._thread.is_alive()
+        """Running and turning its loop (for the systemd watchdog): a hung worker is not."""
+        stalled = time.monotonic() - self._beat > HEARTBEAT_STALE_S
+        return self._thread.is_alive() and not stalled
 
     def _run(self) -> None:
         while True:
+            self._beat = time.monotonic()
             try:
                 event = self._queue.get(timeout=QUEUE_POLL_S)
             except queue.Empty:
@@ -112,8 +116,6 @@ class Worker:
             self._message(event)
         elif event is Tick.CONNECTED:
             self._republish_all()
-        elif event is Tick.HA_ONLINE:
-            self._ha_birth()
         elif event is Tick.MORNING_REPORT:
             rec = self.refresh()
             self._notify(notifications.morning(rec, self._today()))
@@ -165,6 +167,9 @@ class Worker:
         return rec
 
     def _notify(self, note: notifications.Notification) -> None:
+        if note.key in self._sent:
+            return
+        self._sent.add(note.key)
         if self.store.mark_sent(note.key, self.clock.now()):
             log.info("notification %s: %s", note.event_type, note.title)
             self.publisher.publish(self.topics.notification, note.to_json(), qos=1)
@@ -195,14 +200,14 @@ class Worker:
         self.publisher.publish(topic, payload, retain=True, qos=1)
 
     def _diagnostics(self, *, force: bool) -> None:
+        now = self.clock.now()
+        last = self._last_diag_at
+        if not force and last is not None and abs(now - last) < DIAGNOSTICS_MIN_INTERVAL:
+            return  # the housekeeping tick publishes a change once the minute is over
         payload = self.diagnostics()
         comparable = json.dumps({k: v for k, v in payload.items() if k != "uptime_s"})
-        now = self.clock.now()
-        if not force:
-            if comparable == self._last_diag:
-                return
-            if self._last_diag_at and abs(now - self._last_diag_at) < DIAGNOSTICS_MIN_INTERVAL:
-                return  # the housekeeping tick publishes it once the minute is over
+        if not force and comparable == self._last_diag:
+            return
         self._last_diag, self._last_diag_at = comparable, now
         self.publisher.publish(self.topics.diagnostics, json.dumps(payload), retain=True, qos=1)
 

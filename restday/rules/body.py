@@ -10,7 +10,7 @@ import statistics
 from collections.abc import Sequence
 from datetime import date, time, timedelta
 
-from restday.models import Activity, BodyMeasurement, Finding, Severity
+from restday.models import Activity, Finding, Severity
 from restday.rules import settings
 from restday.rules.base import finding, over, shown
 from restday.rules.context import Context
@@ -133,15 +133,13 @@ def weight_drop_morning(ctx: Context, t: settings.WeightDropMorning) -> Sequence
 
 def morning_weights(ctx: Context) -> dict[date, float]:
     """Per local day of the last 14 and today, the kg of its first weigh-in if before noon."""
-    firsts: dict[date, BodyMeasurement] = {}
-    since = ctx.today - timedelta(days=MORNING_LOOKBACK_DAYS)
-    for measurement in ctx.body_since(since):  # oldest first: the first seen is the day's first
-        firsts.setdefault(ctx.local_date(measurement.time), measurement)
-    return {
-        day: float(m.weight_kg)
-        for day, m in firsts.items()
-        if ctx.local_datetime(m.time).time() < MORNING_ENDS
-    }
+    out: dict[date, float] = {}
+    for back in range(MORNING_LOOKBACK_DAYS, -1, -1):
+        day = ctx.today - timedelta(days=back)
+        first = ctx.first_weigh_in(day)  # found by bisection: many readings a day cost nothing
+        if first is not None and ctx.local_datetime(first.time).time() < MORNING_ENDS:
+            out[day] = float(first.weight_kg)
+    return out
 
 
 def _latest_recent_run(ctx: Context) -> Activity | None:

@@ -210,6 +210,13 @@ class Context:
         lo = bisect.bisect_left(self.sleeps, self.day_start(day), key=lambda s: s.end)
         return self.sleeps[lo:]
 
+    def first_weigh_in(self, day: date) -> BodyMeasurement | None:
+        """The first weigh-in of a local day, if any."""
+        index = bisect.bisect_left(self.body, self.day_start(day), key=lambda b: b.time)
+        if index < len(self.body) and self.local_date(self.body[index].time) == day:
+            return self.body[index]
+        return None
+
     def body_since(self, day: date) -> tuple[BodyMeasurement, ...]:
         """Weigh-ins from local midnight of `day` on."""
         lo = bisect.bisect_left(self.body, self.day_start(day), key=lambda b: b.time)

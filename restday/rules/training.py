@@ -80,11 +80,15 @@ def baseline_week_km(ctx: Context) -> float:
     """The highest run km of any 7 consecutive days wholly inside today-34 … today-7."""
     last = ctx.today - timedelta(days=WEEK_DAYS)
     first = last - timedelta(days=INCREASE_BASELINE_DAYS - 1)
-    starts = INCREASE_BASELINE_DAYS - WEEK_DAYS + 1
-    return max(
-        ctx.run_km_between(first + timedelta(days=i), first + timedelta(days=i + WEEK_DAYS - 1))
-        for i in range(starts)
-    )
+    daily = [
+        ctx.run_km_by_day.get(first + timedelta(days=i), 0.0) for i in range(INCREASE_BASELINE_DAYS)
+    ]
+    window = sum(daily[:WEEK_DAYS])
+    best = window
+    for i in range(WEEK_DAYS, INCREASE_BASELINE_DAYS):  # slide the 7-day window a day at a time
+        window += daily[i] - daily[i - WEEK_DAYS]
+        best = max(best, window)
+    return best
 
 
 # --- rules ----------------------------------------------------------------------------------
