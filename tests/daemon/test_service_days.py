@@ -1,0 +1,81 @@
+"""Days and restarts: rollover at midnight, retained replays, and notifications sent once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from restday.clock import FixedClock
+from restday.daemon.events import Tick
+from restday.topics import Topics
+from tests.broker import Mosquitto
+from tests.conftest import Probe, wait_until
+from tests.daemon.service_harness import MORNING, running, state_of, write_config
+from tests.factories import TZ
+
+XIAOMI = {"weight": 160.6, "weight_unit": "lbs", "water": 55.4,
+          "timestamp": "2026-11-20T07:12:03+00:00"}  # fmt: skip
+
+
+def test_pain_yesterday_stops_counting_once_the_day_rolls_over(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    config = write_config(tmp_path, broker, topic_prefix)
+    topics = Topics.of(config)
+    clock = FixedClock(MORNING)
+    probe.subscribe(topics.state)
+    with running(config, clock) as service:
+        state_of(probe, topics)  # restday is connected and subscribed
+        probe.publish(topics.pain_set, "5")
+        assert state_of(probe, topics, status="rest")["reasons"][0]["rule"] == "pain"
+        clock.set(datetime(2026, 11, 21, 0, 0, 30, tzinfo=TZ))
+        service.worker.put(Tick.DAY_ROLLOVER)
+        after = state_of(probe, topics, status="calibrating")
+        assert after["evaluated_at"] == "2026-11-21T00:00:30+01:00"
+        assert "pain" not in {r["rule"] for r in after["reasons"]}
+
+
+def test_a_retained_weigh_in_replayed_on_restart_is_stored_once(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    config = write_config(tmp_path, broker, topic_prefix, scale="xiaomi_mi_scale")
+    topics = Topics.of(config)
+    probe.publish(f"{topic_prefix}/scale", json.dumps(XIAOMI), retain=True)
+    probe.subscribe(topics.state)
+    with running(config) as service:
+        weight = None
+        while weight is None:  # states published before the replay has no weight yet
+            weight = state_of(probe, topics)["metrics"]["weight_kg"]
+        assert weight == 72.8  # the replayed 160.6 lbs
+        assert wait_until(lambda: service.store.counts().weigh_ins == 1)
+    with running(config) as service:
+        assert wait_until(
+            lambda: (
+                service.worker.diagnostics()["inputs"]["scale"]  # type: ignore[index]
+                == {"stored": 1, "duplicates": 1, "rejected": 0}
+            )
+        )
+
+
+def test_a_rest_day_is_notified_once_even_across_a_restart(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    config = write_config(tmp_path, broker, topic_prefix)
+    topics = Topics.of(config)
+    probe.subscribe(topics.notification)
+    probe.subscribe(topics.state)
+    clock = FixedClock(MORNING)
+    with running(config, clock):
+        state_of(probe, topics)
+        probe.publish(topics.pain_set, "6")
+        state_of(probe, topics, status="rest")
+    clock.set(MORNING + timedelta(hours=2))
+    with running(config, clock) as service:
+        state_of(probe, topics)
+        probe.publish(topics.pain_set, "7")  # still rest, a new reason: no new rest_day
+        state_of(probe, topics, status="rest")
+        assert wait_until(lambda: service.store.counts().pains == 2)
+    kinds = [json.loads(m.payload)["event_type"] for m in probe.messages(topics.notification)]
+    assert kinds.count("rest_day") == 1
+    assert kinds.count("morning") == 1
