@@ -33,7 +33,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.broker
 
 from restday.config import MqttConfig
-from restday.daemon.events import InboundMessage
+from restday.events import InboundMessage
 from restday.integrations.mqtt import MqttLink
 from tests.broker import Mosquitto
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Literal, TypeVar
 
 from restday.config import Config
-from restday.daemon.events import InboundMessage
+from restday.events import InboundMessage
 from restday.integrations import devices
 from restday.integrations.sleep_as_android import SleepAsAndroid
 from restday.models import BodyMeasurement, History, PainReport, SleepSession

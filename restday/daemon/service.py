@@ -17,9 +17,9 @@ from types import FrameType
 from restday.clock import Clock, SystemClock
 from restday.config import Config
 from restday.daemon import systemd
-from restday.daemon.events import Tick
 from restday.daemon.schedule import build_scheduler, missed_morning
 from restday.daemon.worker import Worker
+from restday.events import Tick
 from restday.integrations.mqtt import MqttLink
 from restday.store import Store
 from restday.topics import Topics

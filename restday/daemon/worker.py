@@ -21,8 +21,8 @@ from restday import __version__
 from restday.clock import Clock
 from restday.config import Config
 from restday.daemon import notifications
-from restday.daemon.events import Event, InboundMessage, Tick
 from restday.daemon.inputs import InputHandler, Stored
+from restday.events import Event, InboundMessage, Tick
 from restday.integrations import homeassistant
 from restday.models import Recommendation
 from restday.rules.engine import evaluate

@@ -27,7 +27,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from restday.clock import Clock, SystemClock
 from restday.config import MqttConfig
-from restday.daemon.events import InboundMessage
+from restday.events import InboundMessage
 
 log = logging.getLogger(__name__)
 paho_log = logging.getLogger(f"{__name__}.paho")  # paho's own chatter, all at DEBUG

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from restday.clock import FixedClock
-from restday.daemon.events import Tick
+from restday.events import Tick
 from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until

@@ -18,7 +18,7 @@ import pytest
 from pydantic import SecretStr
 
 from restday.config import MqttConfig
-from restday.daemon.events import InboundMessage
+from restday.events import InboundMessage
 from restday.integrations import mqtt
 from restday.integrations.mqtt import MqttLink
 from tests.broker import Mosquitto

@@ -1,0 +1,59 @@
+"""The layering of DESIGN.md §1, checked on the source: one module per outside world."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "restday"
+
+
+def imports(path: Path) -> set[str]:
+    """Every module a file imports (absolute names)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def importers(prefix: str) -> set[str]:
+    return {
+        str(path.relative_to(PACKAGE.parent))
+        for path in modules()
+        if any(name == prefix or name.startswith(prefix + ".") for name in imports(path))
+    }
+
+
+@pytest.mark.parametrize(
+    ("library", "only"),
+    [
+        ("paho", {"restday/integrations/mqtt.py"}),
+        ("sqlite3", {"restday/store.py"}),
+        ("apscheduler", {"restday/daemon/schedule.py"}),
+    ],
+)
+def test_each_outside_world_has_exactly_one_module(library: str, only: set[str]) -> None:
+    assert importers(library) == only
+
+
+def test_rules_are_pure() -> None:
+    for path in (PACKAGE / "rules").rglob("*.py"):
+        for name in imports(path):
+            assert not name.startswith(
+                ("restday.integrations", "restday.store", "restday.daemon", "restday.clock",
+                 "restday.config", "socket", "sqlite3", "time", "urllib", "http")
+            ), f"{path.name} imports {name}"  # fmt: skip
+
+
+def test_integrations_do_not_reach_into_the_daemon() -> None:
+    for path in (PACKAGE / "integrations").rglob("*.py"):
+        assert not any(n.startswith("restday.daemon") for n in imports(path)), path.name
