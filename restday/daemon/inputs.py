@@ -128,9 +128,12 @@ class InputHandler:
         key = TRACKER_STATE_KEY.format(topic=msg.topic)
         tracker = SleepAsAndroid.from_json(self._store.get_state(key) or "")
         try:
-            return tracker.feed(msg.payload, msg.received_at)
+            night = tracker.feed(msg.payload, msg.received_at)
         finally:
             self._store.set_state(key, tracker.to_json())
+        if tracker.orphan_stop:
+            raise devices.InputRejected("sleep tracking stopped without having started")
+        return night
 
     @staticmethod
     def last_pain_level(history: History) -> int | None:

@@ -79,3 +79,36 @@ def test_a_rest_day_is_notified_once_even_across_a_restart(
     kinds = [json.loads(m.payload)["event_type"] for m in probe.messages(topics.notification)]
     assert kinds.count("rest_day") == 1
     assert kinds.count("morning") == 1
+
+
+def test_a_sleep_as_android_night_becomes_one_session_without_its_pause(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    config = write_config(tmp_path, broker, topic_prefix, sleep="sleep_as_android")
+    topics = Topics.of(config)
+    sleep = f"{topic_prefix}/sleep"
+    bedtime = datetime(2026, 11, 19, 22, 30, tzinfo=TZ)
+    clock = FixedClock(bedtime)
+    probe.subscribe(topics.state)
+    with running(config, clock) as service:
+        state_of(probe, topics)
+        probe.publish(sleep, '{"event": "sleep_tracking_stopped"}')  # no night running
+        key = f"sleep_as_android:{sleep}"
+        steps = ((0, "started"), (2, "paused"), (2.5, "resumed"), (8, "stopped"))
+        for count, (hours, event) in enumerate(steps, start=1):
+            clock.set(bedtime + timedelta(hours=hours))
+            probe.publish(sleep, json.dumps({"event": f"sleep_tracking_{event}"}))
+            if event != "stopped":  # each event stamped before the clock moves on
+                assert wait_until(lambda: tracked(service.store.get_state(key)) == count)  # noqa: B023
+        probe.publish(sleep, '{"event": "deep_sleep"}')  # other events are ignored
+        slept = None
+        while slept is None:
+            slept = state_of(probe, topics)["metrics"]["last_sleep_h"]
+        assert slept == 7.5  # 8 h from start to stop, less the half-hour pause
+        assert wait_until(lambda: service.worker.diagnostics()["inputs"]["sleep"]  # type: ignore[index]
+                          == {"stored": 1, "duplicates": 0, "rejected": 1})  # fmt: skip
+
+
+def tracked(state: str | None) -> int:
+    """How many events of the night in progress the Sleep as Android tracker holds."""
+    return len(json.loads(state or "[]"))
