@@ -29,6 +29,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
 MAX_HISTORY_DAYS = 3650
+MAX_PORT = 65535
 
 log = logging.getLogger("restday")
 
@@ -106,6 +107,18 @@ def cmd_run(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     return run(config, clock=clock)
 
 
+def cmd_strava_auth(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from restday import strava_commands  # stravalib only when a Strava command runs
+
+    return strava_commands.authorize(config, clock, code=args.code, port=args.port)
+
+
+def cmd_strava_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from restday import strava_commands
+
+    return strava_commands.sync(config, clock, days=args.days)
+
+
 def cmd_check_config(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     print(f"config file: {config.config_path or 'none found (defaults and environment)'}")
     print(f"store:       {config.store_path()}")
@@ -156,6 +169,12 @@ def _days(text: str) -> int:
     return days
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to {MAX_PORT}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -183,6 +202,16 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("history", parents=[common], help="one row a day: status, load, sleep")
     p.add_argument("--days", type=_days, default=14, metavar="N", help="how many days (14)")
     p.set_defaults(handler=cmd_history)
+
+    strava = sub.add_parser("strava", help="authorise restday with Strava, or sync now")
+    strava_sub = strava.add_subparsers(dest="strava_command", required=True, metavar="COMMAND")
+    p = strava_sub.add_parser("auth", parents=[common], help="authorise restday (OAuth)")
+    p.add_argument("--code", help="exchange a code pasted from the browser (headless hosts)")
+    p.add_argument("--port", type=_port, default=0, help="redirect port on 127.0.0.1 (random)")
+    p.set_defaults(handler=cmd_strava_auth)
+    p = strava_sub.add_parser("sync", parents=[common], help="one sync now")
+    p.add_argument("--days", type=_days, metavar="N", help="backfill N days")
+    p.set_defaults(handler=cmd_strava_sync)
 
     p = sub.add_parser("import", parents=[common], help="import a JSON file of Strava activities")
     p.add_argument("file", metavar="FILE", help="a JSON array of Strava activity objects")

@@ -10,6 +10,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 def _no_ack() -> None:
@@ -43,4 +44,21 @@ class Tick(enum.StrEnum):
     STOP = "stop"  # SIGTERM/SIGINT: finish, publish offline, close
 
 
-Event = InboundMessage | Tick
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What one Strava sync brought back (built in a job thread, stored by the worker).
+
+    `activities` and `athlete` are Strava's raw JSON. `backfill` marks a first or a requested
+    long sync: its runs are history, not news, so no post-run notification goes out for them.
+    """
+
+    finished_at: datetime  # UTC, aware
+    auth: str  # "ok" | "required" | "not_configured"
+    activities: tuple[dict[str, Any], ...] = ()
+    athlete: dict[str, Any] | None = None
+    backfill: bool = False
+    error: str | None = None  # for people: "rate limited until 10:45", "Strava is down (503)"
+    calls_today: int = 0
+
+
+Event = InboundMessage | Tick | SyncResult

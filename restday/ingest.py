@@ -29,6 +29,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     skipped: tuple[str, ...] = field(default_factory=tuple)  # one reason per skipped item
+    added_ids: tuple[int, ...] = ()
 
     def summary(self) -> str:
         total = self.added + self.updated + self.unchanged
@@ -60,6 +61,7 @@ def ingest_activities(store: Store, items: Iterable[object]) -> ImportReport:
         updated=result.updated,
         unchanged=result.unchanged,
         skipped=tuple(skipped),
+        added_ids=result.added_ids,
     )
 
 

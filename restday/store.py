@@ -100,6 +100,7 @@ class UpsertResult:
     added: int = 0
     updated: int = 0  # same id, different raw JSON: the activity was edited on Strava
     unchanged: int = 0
+    added_ids: tuple[int, ...] = ()  # the new ones (a post-run notification may be due)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,7 @@ class Store:
     def upsert_activities(self, items: Iterable[tuple[Activity, str]]) -> UpsertResult:
         """Store activities with their raw JSON, in one transaction, counting what changed."""
         added = updated = unchanged = 0
+        new: list[int] = []
         with self.batch():
             for activity, raw in items:
                 row = self._conn.execute(
@@ -175,7 +177,9 @@ class Store:
                     continue
                 self._write(_PUT_ACTIVITY, _activity_row(activity, raw), f"activity {activity.id}")
                 added, updated = (added + 1, updated) if row is None else (added, updated + 1)
-        return UpsertResult(added=added, updated=updated, unchanged=unchanged)
+                if row is None:
+                    new.append(activity.id)
+        return UpsertResult(added=added, updated=updated, unchanged=unchanged, added_ids=tuple(new))
 
     def add_sleep(self, session: SleepSession, raw: str, received_at: datetime) -> bool:
         """Store a night; False (and nothing stored) if a night with the same end is stored."""

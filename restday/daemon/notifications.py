@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from restday.models import Finding, Recommendation, Severity, Status
+from restday.models import Activity, Finding, Recommendation, Severity, Status
 from restday.report import STATUS_LINE
+from restday.rules.body import fluid_advice, fluid_litres
 
 EVENT_TYPES = ("post_run", "morning", "rest_day", "hydration", "shoe", "pain", "auth_required")
 TOP_REASONS = 3  # how many reasons a notification spells out
@@ -123,3 +124,63 @@ def _from_finding(f: Finding, today: date) -> Notification | None:
             data={**data, "gear_id": f.subject},
         )
     return None
+
+
+REFUEL = (
+    "Refuel within 30–60 min: carbohydrate and protein at about 3:1 to 4:1 "
+    "(a banana and a yoghurt, or chocolate milk)."
+)
+
+
+def post_run(
+    activity: Activity,
+    load: float,
+    load_unit: str,
+    rec: Recommendation,
+    pre_kg: float | None,
+    post_kg: float | None,
+) -> Notification:
+    """A new run: distance, load, today's status, refuel and fluid advice."""
+    lines = [
+        f"{activity.distance_km:.1f} km in {_duration(activity.moving_time_s)}, "
+        f"load {load:.0f} ({load_unit}).",
+        f"Today: {STATUS_LINE[rec.status]}.",
+        REFUEL,
+    ]
+    data: dict[str, object] = {
+        "activity_id": int(activity.id),
+        "distance_km": round(activity.distance_km, 2),
+        "load": round(load, 1),
+        "load_source": load_unit,
+        **_summary(rec),
+    }
+    if pre_kg is not None and post_kg is not None:
+        loss = pre_kg - post_kg
+        low, high = fluid_litres(loss)
+        lines.append(f"You lost {max(loss, 0):.1f} kg on the run: {fluid_advice(loss)}.")
+        data["fluid_l"] = [round(low, 1), round(high, 1)]
+    elif pre_kg is not None:
+        lines.append("Step on the scale within 3 h of finishing to learn how much to drink.")
+    return Notification(
+        key=f"post_run:{int(activity.id)}",
+        event_type="post_run",
+        title=f"Nice {activity.name or 'run'}",
+        message=" ".join(lines),
+        data=data,
+    )
+
+
+def auth_required(since: str, message: str) -> Notification:
+    """Strava refused restday's tokens: the runner must authorise again."""
+    return Notification(
+        key=f"auth_required:{since}",
+        event_type="auth_required",
+        title="Strava needs you to sign in again",
+        message=f"{message} Until then restday keeps working on your other inputs.",
+        data={"since": since},
+    )
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"

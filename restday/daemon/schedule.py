@@ -21,10 +21,16 @@ from restday.events import Event, Tick
 MISFIRE_GRACE_S = 15 * 60  # a job late by up to this (a busy Pi, a suspend) still runs once
 ROLLOVER_SECOND = 30  # re-evaluate at 00:00:30 local, safely after midnight
 HOUSEKEEPING_S = 60
+POLL_JITTER_S = 60  # Strava polls wander by up to a minute (many restday users, one API)
+STRAVA_POLL_JOB = "strava_poll"
+STRAVA_NOW_JOB = "strava_now"
 
 
-def build_scheduler(config: Config, put: Callable[[Event], None]) -> BackgroundScheduler:
-    """A scheduler (not started) whose jobs put ticks on the worker's queue."""
+def build_scheduler(
+    config: Config, put: Callable[[Event], None], sync: Callable[[], None] | None = None
+) -> BackgroundScheduler:
+    """A scheduler (not started) whose jobs put ticks on the worker's queue, and, with Strava
+    configured, poll Strava every `strava.poll_minutes` (with jitter; the first poll at once)."""
     tz = config.profile().timezone
     report = config.morning_report_time()
     scheduler = BackgroundScheduler(timezone=tz)
@@ -54,7 +60,21 @@ def build_scheduler(config: Config, put: Callable[[Event], None]) -> BackgroundS
         id="housekeeping",
         **options,
     )
+    if sync is not None:
+        scheduler.add_job(
+            sync,
+            IntervalTrigger(minutes=config.strava.poll_minutes, jitter=POLL_JITTER_S, timezone=tz),
+            id=STRAVA_POLL_JOB,
+            next_run_time=datetime.now(tz),  # an interval job fires at start only if told to
+            **options,
+        )
     return scheduler
+
+
+def sync_now(scheduler: BackgroundScheduler, sync: Callable[[], None]) -> None:
+    """Run one Strava sync at once in a job thread (the sync button, `sync/set`)."""
+    scheduler.add_job(sync, id=STRAVA_NOW_JOB, replace_existing=True, max_instances=1,
+                      misfire_grace_time=MISFIRE_GRACE_S, coalesce=True)  # fmt: skip
 
 
 def missed_morning(now: datetime, tz: tzinfo, report: time, already_sent: bool) -> bool:

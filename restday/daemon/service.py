@@ -12,17 +12,23 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from restday.clock import Clock, SystemClock
 from restday.config import Config
 from restday.daemon import systemd
-from restday.daemon.schedule import build_scheduler, missed_morning
+from restday.daemon.schedule import build_scheduler, missed_morning, sync_now
 from restday.daemon.worker import Worker
-from restday.events import Tick
+from restday.events import Event, Tick
 from restday.integrations.mqtt import MqttLink
 from restday.store import Store
 from restday.topics import Topics
+
+if TYPE_CHECKING:
+    from restday.daemon.strava_sync import StravaSync
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +53,28 @@ class Service:
             on_connected=lambda: self.worker.put(Tick.CONNECTED),
             clock=self.clock,
         )
+        self.sync = _strava_sync(config, self.clock, lambda e: self.worker.put(e),
+                                 lambda: self.worker.newest_start)  # fmt: skip
         self.worker = Worker(
-            config, self.store, self.link, self.clock, reconnects=lambda: self.link.reconnects
+            config,
+            self.store,
+            self.link,
+            self.clock,
+            reconnects=lambda: self.link.reconnects,
+            request_sync=self._sync_now,
+            strava_auth=self.sync.client.auth_state() if self.sync else "not_configured",
         )
-        self.scheduler = build_scheduler(config, self.worker.put)
+        self.scheduler = build_scheduler(
+            config, self.worker.put, self.sync.run if self.sync else None
+        )
         self._watchdog: systemd.Watchdog | None = None
 
+    def _sync_now(self) -> None:
+        if self.sync is not None:
+            sync_now(self.scheduler, self.sync.run)
+
     def start(self) -> None:
-        if not (self.config.strava.client_id and self.config.strava.client_secret):
+        if self.sync is None:
             log.info(
                 "Strava is not configured (strava.client_id, strava.client_secret): "
                 "running on the MQTT inputs and the imported activities only"
@@ -98,6 +118,22 @@ class Service:
         self.link.stop(LINK_STOP_S)
         self.store.close()
         log.info("restday stopped")
+
+
+def _strava_sync(
+    config: Config,
+    clock: Clock,
+    put: Callable[[Event], None],
+    newest_start: Callable[[], datetime | None],
+) -> StravaSync | None:
+    """The Strava side, only when configured: stravalib costs memory and start-up time."""
+    if not (config.strava.client_id and config.strava.client_secret.get_secret_value()):
+        return None
+    from restday.daemon.strava_sync import StravaSync
+    from restday.integrations.strava import StravaClient
+
+    client = StravaClient(config.strava, config.token_path(), clock=clock)
+    return StravaSync(client, config.strava.backfill_days, put, newest_start, clock)
 
 
 def run(config: Config, *, clock: Clock | None = None, stop: threading.Event | None = None) -> int:

@@ -20,9 +20,9 @@ from typing import Protocol
 from restday import __version__
 from restday.clock import Clock
 from restday.config import Config
-from restday.daemon import notifications
+from restday.daemon import notifications, sync_results
 from restday.daemon.inputs import InputHandler, Stored
-from restday.events import Event, InboundMessage, Tick
+from restday.events import Event, InboundMessage, SyncResult, Tick
 from restday.integrations import homeassistant
 from restday.models import Recommendation
 from restday.rules.engine import evaluate
@@ -37,6 +37,8 @@ DIAGNOSTICS_MIN_INTERVAL = timedelta(
 HA_BIRTH_DEBOUNCE = timedelta(seconds=10)  # several HA births in a burst give one re-send
 QUEUE_POLL_S = 1.0  # the worker wakes this often even when idle (for `alive` checks)
 HEARTBEAT_STALE_S = 120.0  # no loop turn for this long means the worker is hung
+LAST_SYNC_KEY = "strava_last_sync"  # store state: survives restarts for the diagnostics
+AUTH_STATE_KEY = "strava_auth"  # store state: auth_required is sent once per refusal
 
 
 class Publisher(Protocol):
@@ -56,9 +58,12 @@ class Worker:
         clock: Clock,
         *,
         reconnects: Callable[[], int] = lambda: 0,
+        request_sync: Callable[[], None] = lambda: None,
+        strava_auth: str = "not_configured",
     ) -> None:
         self.config = config
         self._reconnects = reconnects
+        self._request_sync = request_sync
         self.store = store
         self.publisher = publisher
         self.clock = clock
@@ -77,6 +82,12 @@ class Worker:
         self._beat = time.monotonic()  # the loop's last turn (monotonic: a liveness measure)
         self._sent: set[str] = set()  # keys known to be in the store's `sent` table
         self.recommendation: Recommendation | None = None
+        self._strava: dict[str, object] = {
+            "auth": strava_auth,
+            "last_sync": store.get_state(LAST_SYNC_KEY),
+            "last_error": None,
+            "calls_today": 0,
+        }
 
     # --- thread ---------------------------------------------------------------------------
 
@@ -111,9 +122,17 @@ class Worker:
 
     # --- events ---------------------------------------------------------------------------
 
+    @property
+    def newest_start(self) -> datetime | None:
+        """The newest stored activity's start: where the next Strava sync resumes."""
+        activities = self._history.activities
+        return activities[-1].start if activities else None
+
     def handle(self, event: Event) -> None:
         if isinstance(event, InboundMessage):
             self._message(event)
+        elif isinstance(event, SyncResult):
+            self._sync_result(event)
         elif event is Tick.CONNECTED:
             self._republish_all()
         elif event is Tick.MORNING_REPORT:
@@ -140,7 +159,31 @@ class Worker:
                 )
             self.refresh()
         elif outcome == "sync":
+            self._request_sync()  # in a job thread; its result comes back as an event
             self.refresh(force=True)
+        self._diagnostics(force=False)
+
+    def _sync_result(self, result: SyncResult) -> None:
+        was = self.store.get_state(AUTH_STATE_KEY)
+        self._strava.update(
+            auth=result.auth, last_error=result.error, calls_today=result.calls_today
+        )
+        if result.error is None and result.auth == "ok":
+            self._strava["last_sync"] = result.finished_at.isoformat(timespec="seconds")
+            self.store.set_state(LAST_SYNC_KEY, str(self._strava["last_sync"]))
+        report = sync_results.store_result(self.store, result)
+        if report is not None or result.athlete is not None:
+            self._history = self.store.history()
+        rec = self.refresh()
+        if report is not None and not result.backfill:
+            for note in sync_results.post_runs(
+                self.config, self._history, rec, report.added_ids, self.clock.now()
+            ):
+                self._notify(note)
+        if result.auth == "required" and was != "required":
+            since = result.finished_at.isoformat(timespec="seconds")
+            self._notify(notifications.auth_required(since, result.error or ""))
+        self.store.set_state(AUTH_STATE_KEY, result.auth)
         self._diagnostics(force=False)
 
     # --- publishing -----------------------------------------------------------------------
@@ -227,12 +270,7 @@ class Worker:
                 for kind in ("scale", "sleep", "pain")
             },
             "activities": counts.activities,
-            "strava": {
-                "auth": "ok" if self.config.strava.client_id else "not_configured",
-                "last_sync": None,
-                "last_error": None,
-                "calls_today": 0,
-            },
+            "strava": dict(self._strava),
             "mqtt": {"reconnects": self._reconnects()},
         }
 
@@ -243,4 +281,6 @@ class Worker:
 def _describe(event: Event) -> str:
     if isinstance(event, InboundMessage):
         return f"a message on {event.topic}"
+    if isinstance(event, SyncResult):
+        return "a Strava sync's result"
     return f"the {event.value} event"

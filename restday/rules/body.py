@@ -51,18 +51,29 @@ def fluid_advice(loss_kg: float) -> str:
     return f"drink {amount} L over the next hours, with electrolytes"
 
 
-def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequence[Finding]:
-    activity = _latest_recent_run(ctx)
-    if activity is None:
-        return []
+def weights_around(
+    ctx: Context, activity: Activity, t: settings.DehydrationPostRun
+) -> tuple[float | None, float | None]:
+    """The last weigh-in up to `pre_window_h` before a run's start, the first up to
+    `post_window_h` after its end (kg; None where there is none)."""
     pre_window = timedelta(hours=t.pre_window_h)
     post_window = timedelta(hours=t.post_window_h)
     nearby = ctx.body_since(ctx.local_date(activity.start - pre_window))
     before = [b for b in nearby if activity.start - pre_window <= b.time <= activity.start]
     after = [b for b in nearby if activity.end <= b.time <= activity.end + post_window]
-    if not before or not after:
+    return (
+        float(before[-1].weight_kg) if before else None,
+        float(after[0].weight_kg) if after else None,
+    )
+
+
+def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequence[Finding]:
+    activity = _latest_recent_run(ctx)
+    if activity is None:
         return []
-    pre, post = before[-1].weight_kg, after[0].weight_kg
+    pre, post = weights_around(ctx, activity, t)
+    if pre is None or post is None:
+        return []
     loss_kg = pre - post
     loss_pct = loss_kg / pre * PERCENT
     if not loss_pct > 0:

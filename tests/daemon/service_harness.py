@@ -19,12 +19,19 @@ from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe
 from tests.factories import DAY, TZ
+from tests.strava_server import FakeStrava
 
 MORNING = datetime(DAY.year, DAY.month, DAY.day, 9, 0, tzinfo=TZ)  # after the 06:30 report
 
 
 def write_config(
-    folder: Path, broker: Mosquitto, prefix: str, *, scale: str = "", sleep: str = ""
+    folder: Path,
+    broker: Mosquitto,
+    prefix: str,
+    *,
+    scale: str = "",
+    sleep: str = "",
+    strava: FakeStrava | None = None,
 ) -> Config:
     """A config for the test's broker, with the test's topics and a store in `folder`."""
     text = f"""
@@ -41,6 +48,12 @@ client_id = "restday-{prefix.replace("/", "-")}"
 base_topic = "{prefix}/restday"
 discovery_prefix = "{prefix}/ha"
 """
+    if strava is not None:
+        text += (
+            f'[strava]\nclient_id = "{strava.client_id}"\n'
+            f'client_secret = "{strava.client_secret}"\n'
+            f'api_url = "{strava.url}"\nbackfill_days = 120\n'
+        )
     if scale:
         text += f'[[scale]]\ntopic = "{prefix}/scale"\npreset = "{scale}"\n'
     if sleep:

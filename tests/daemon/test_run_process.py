@@ -10,13 +10,16 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from restday.cli import main
 from restday.config import Config
 from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe
 from tests.daemon.service_harness import write_config
+from tests.strava_server import FakeStrava, summary_activity
 
 EXIT_WITHIN_S = 5.0  # the promise: SIGTERM to exit 0 in under 5 s
 
@@ -90,3 +93,37 @@ def test_sigkill_leaves_the_last_will_and_a_restart_restores_the_state(
         assert state["reasons"][0]["rule"] == "pain"
     finally:
         fresh.close()
+
+
+def test_a_new_strava_run_becomes_a_post_run_notification_and_a_new_state(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    now = datetime.now(UTC)
+    with FakeStrava() as strava:
+        for day in range(1, 30, 2):  # a run every other day for four weeks
+            strava.add(summary_activity(7_000 + day, now - timedelta(days=day), 6.0, suffer=30))
+        config = write_config(tmp_path, broker, topic_prefix, strava=strava)
+        code = ["strava", "auth", "--code", strava.code, "--config", str(config.config_path)]
+        assert main(code) == 0
+        topics = Topics.of(config)
+        probe.subscribe(topics.state)
+        probe.subscribe(topics.notification)
+        with restday_run(config, tmp_path / "run.log"):
+            while json.loads(probe.wait_for(topics.state).payload)["metrics"]["week_km"] == 0:
+                pass  # until the first sync (a backfill) is in
+            ended = now - timedelta(minutes=10)
+            strava.add(summary_activity(8_000, ended - timedelta(seconds=10 * 330 + 60), 10.0,
+                                        suffer=60, name="Evening Run"))  # fmt: skip
+            probe.publish(topics.sync_set, "PRESS")
+            note = json.loads(probe.wait_for(topics.notification).payload)
+            while note["event_type"] != "post_run":
+                note = json.loads(probe.wait_for(topics.notification).payload)
+            state = json.loads(probe.wait_for(topics.state).payload)
+            while (
+                state["metrics"]["longest_run_30d_km"] != 10.0
+                and state["metrics"]["today_run_km"] < 10.0
+            ):  # states of the button press come first
+                state = json.loads(probe.wait_for(topics.state).payload)
+    assert note["title"] == "Nice Evening Run"
+    assert note["data"]["distance_km"] == 10.0
+    assert strava.client_secret not in (tmp_path / "run.log").read_text()

@@ -1,0 +1,118 @@
+"""One Strava sync: what to ask for, run in a job thread, handed to the worker as a result.
+
+The first sync backfills `strava.backfill_days`; later ones ask from the newest stored start
+minus a look-back (late uploads keep their start time), so an idle sync costs one call for
+the activities, plus one for the shoes at most once a day or after a new run. Nothing here
+sleeps or touches the store: HTTP happens here, storing in the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from restday.clock import Clock
+from restday.events import Event, SyncResult
+from restday.integrations.strava import (
+    AuthRequired,
+    RateLimited,
+    StravaClient,
+    StravaError,
+    Unavailable,
+)
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=3)  # late uploads: ask again for this much before the newest start
+SHOES_EVERY = timedelta(days=1)  # the athlete's shoes are re-read at most this often …
+# … and after a sync that brought a new activity (its distance moved a shoe).
+
+
+def window(
+    newest: datetime | None, now: datetime, backfill_days: int, days: int | None
+) -> tuple[datetime, bool]:
+    """Where a sync starts, and whether it is a backfill (history, not news)."""
+    if days is not None:
+        return now - timedelta(days=days), True
+    if newest is None:
+        return now - timedelta(days=backfill_days), True
+    return newest - LOOKBACK, False
+
+
+class StravaSync:
+    """Runs syncs (one at a time) and puts each result on the worker's queue."""
+
+    def __init__(
+        self,
+        client: StravaClient,
+        backfill_days: int,
+        put: Callable[[Event], None],
+        newest_start: Callable[[], datetime | None],
+        clock: Clock,
+    ) -> None:
+        self.client = client
+        self.backfill_days = backfill_days
+        self._put = put
+        self._newest_start = newest_start
+        self._clock = clock
+        self._running = threading.Lock()
+        self._shoes_at: datetime | None = None
+
+    def run(self, days: int | None = None) -> None:
+        """One sync now, unless one is running (a burst of presses makes one sync)."""
+        if not self._running.acquire(blocking=False):
+            log.info("Strava: a sync is already running")
+            return
+        try:
+            self._put(self.fetch(days))
+        except Exception:  # a job must never die silently; the next poll tries again
+            log.exception("Strava: the sync failed unexpectedly")
+        finally:
+            self._running.release()
+
+    def fetch(self, days: int | None = None) -> SyncResult:
+        client = self.client
+        now = self._clock.now()
+        if not client.configured:
+            return SyncResult(finished_at=now, auth="not_configured")
+        after, backfill = window(self._newest_start(), now, self.backfill_days, days)
+        activities: list[dict[str, Any]] = []
+        athlete: dict[str, Any] | None = None
+        try:
+            activities = client.activities(after=after)
+            if activities or self._shoes_at is None or now - self._shoes_at >= SHOES_EVERY:
+                athlete = client.athlete()
+                self._shoes_at = now
+        except AuthRequired as exc:
+            return self._result(now, activities, athlete, backfill, error=str(exc), auth="required")
+        except RateLimited as exc:
+            error = f"rate limited until {exc.until:%H:%M} UTC"
+            return self._result(now, activities, athlete, backfill, error=error)
+        except (Unavailable, StravaError) as exc:
+            log.warning("Strava: %s; trying again at the next poll", exc)
+            return self._result(now, activities, athlete, backfill, error=str(exc))
+        log.info("Strava: %d activities since %s", len(activities), f"{after:%Y-%m-%d %H:%M}")
+        return self._result(now, activities, athlete, backfill)
+
+    def _result(
+        self,
+        now: datetime,
+        activities: list[dict[str, Any]],
+        athlete: dict[str, Any] | None,
+        backfill: bool,
+        *,
+        error: str | None = None,
+        auth: str | None = None,
+    ) -> SyncResult:
+        return SyncResult(
+            finished_at=now,
+            auth=auth or self.client.auth_state(),
+            activities=tuple(activities),
+            athlete=athlete,
+            backfill=backfill,
+            error=error,
+            calls_today=self.client.calls_today,
+        )

@@ -1,0 +1,84 @@
+"""`restday strava auth` and `restday strava sync`: the command-line side of Strava.
+
+Both go through the same client and sync code as the service; stravalib is imported only
+here and in the service's Strava part, never by the other commands.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+from restday.clock import Clock
+from restday.config import Config
+from restday.daemon.strava_sync import StravaSync
+from restday.daemon.sync_results import store_result
+from restday.integrations.strava import RedirectListener, StravaClient, StravaError
+from restday.store import Store
+
+AUTH_TIMEOUT_S = 300.0  # how long `restday strava auth` waits for the browser's redirect
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 78
+NOT_CONFIGURED = (
+    "strava.client_id and strava.client_secret: set both (from your API application at "
+    "https://www.strava.com/settings/api) to use Strava"
+)
+
+
+def _client(config: Config, clock: Clock) -> StravaClient | None:
+    client = StravaClient(config.strava, config.token_path(), clock=clock)
+    if not client.configured:
+        print(f"restday: configuration error: {NOT_CONFIGURED}", file=sys.stderr)
+        return None
+    return client
+
+
+def authorize(config: Config, clock: Clock, *, code: str | None, port: int) -> int:
+    """Exchange a pasted code, or catch the browser's redirect once on 127.0.0.1."""
+    client = _client(config, clock)
+    if client is None:
+        return EXIT_CONFIG
+    try:
+        if code is None:
+            listener = RedirectListener(port)
+            state = secrets.token_urlsafe(16)
+            print("Open this address in a browser and allow restday to read your activities:")
+            print(f"\n  {client.authorize_url(listener.redirect_uri, state)}\n")
+            print(f"Waiting for Strava's redirect to {listener.redirect_uri} …")
+            print("(On a machine without a browser, open it elsewhere, copy the `code` from the")
+            print(" address the browser ends on, and run `restday strava auth --code CODE`.)")
+            code = listener.wait_for_code(state, AUTH_TIMEOUT_S)
+        token = client.exchange_code(code)
+    except StravaError as exc:
+        print(f"restday: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    who = f"athlete {token.athlete_id}" if token.athlete_id else "your athlete"
+    print(f"Authorised for {who}; the token is stored in {config.token_path()} (mode 0600).")
+    print("A running `restday run` picks it up at its next sync: no restart needed.")
+    return EXIT_OK
+
+
+def sync(config: Config, clock: Clock, *, days: int | None) -> int:
+    """One sync now (the first one, or `--days N`, backfills), stored like the service does."""
+    client = _client(config, clock)
+    if client is None:
+        return EXIT_CONFIG
+    with Store.open(config.store_path()) as store:
+        history = store.history()
+        newest = history.activities[-1].start if history.activities else None
+        syncer = StravaSync(client, config.strava.backfill_days, lambda e: None,
+                            lambda: newest, clock)  # fmt: skip
+        result = syncer.fetch(days)
+        report = store_result(store, result)
+    if report is not None:
+        print(f"Synced {report.summary()}.")
+    else:
+        print("Synced: nothing new.")
+    if result.athlete is not None:
+        print(f"Shoes updated ({len(result.athlete.get('shoes') or [])}).")
+    print(f"Strava API calls today: {result.calls_today}.")
+    if result.error is not None:
+        print(f"restday: {result.error}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
