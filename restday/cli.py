@@ -46,6 +46,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         stream=sys.stderr,
         force=True,
     )
+    if not args.verbose:  # stravalib logs every request at INFO: noise in a journal
+        logging.getLogger("stravalib").setLevel(logging.WARNING)
     command: Callable[[argparse.Namespace, Config, Clock], int] = args.handler
     try:
         path, explicit = resolve_config_path(args.config)

@@ -41,15 +41,17 @@ def authorize(config: Config, clock: Clock, *, code: str | None, port: int) -> i
         return EXIT_CONFIG
     try:
         if code is None:
-            listener = RedirectListener(port)
-            state = secrets.token_urlsafe(16)
-            print("Open this address in a browser and allow restday to read your activities:")
-            print(f"\n  {client.authorize_url(listener.redirect_uri, state)}\n")
-            print(f"Waiting for Strava's redirect to {listener.redirect_uri} …")
-            print("(On a machine without a browser, open it elsewhere, copy the `code` from the")
-            print(" address the browser ends on, and run `restday strava auth --code CODE`.)")
-            code = listener.wait_for_code(state, AUTH_TIMEOUT_S)
-        token = client.exchange_code(code)
+            with RedirectListener(port) as listener:
+                state = secrets.token_urlsafe(16)
+                print("Open this address in a browser and allow restday to read your activities:")
+                print(f"\n  {client.authorize_url(listener.redirect_uri, state)}\n")
+                print(f"Waiting for Strava's redirect to {listener.redirect_uri} …")
+                print("(Without a browser here: open it elsewhere, copy the `code` from the")
+                print(" address it ends on, and run `restday strava auth --code CODE`.)")
+                code = listener.wait_for_code(state, AUTH_TIMEOUT_S)
+                token = client.exchange_code(code, scope=listener.scope)
+        else:
+            token = client.exchange_code(code)
     except StravaError as exc:
         print(f"restday: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -39,6 +39,8 @@ def importers(prefix: str) -> set[str]:
         ("paho", {"restday/integrations/mqtt.py"}),
         ("sqlite3", {"restday/store.py"}),
         ("apscheduler", {"restday/daemon/schedule.py"}),
+        ("stravalib", {"restday/integrations/strava.py"}),
+        ("requests", {"restday/integrations/strava.py"}),
     ],
 )
 def test_each_outside_world_has_exactly_one_module(library: str, only: set[str]) -> None:

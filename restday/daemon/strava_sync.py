@@ -21,7 +21,6 @@ from restday.integrations.strava import (
     RateLimited,
     StravaClient,
     StravaError,
-    Unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,10 @@ class StravaSync:
             log.info("Strava: a sync is already running")
             return
         try:
-            self._put(self.fetch(days))
+            result = self.fetch(days)
+            if result.error is not None:
+                log.warning("Strava: %s; trying again at the next poll", result.error)
+            self._put(result)
         except Exception:  # a job must never die silently; the next poll tries again
             log.exception("Strava: the sync failed unexpectedly")
         finally:
@@ -91,8 +93,7 @@ class StravaSync:
         except RateLimited as exc:
             error = f"rate limited until {exc.until:%H:%M} UTC"
             return self._result(now, activities, athlete, backfill, error=error)
-        except (Unavailable, StravaError) as exc:
-            log.warning("Strava: %s; trying again at the next poll", exc)
+        except StravaError as exc:  # Unavailable and the rest: retried at the next poll
             return self._result(now, activities, athlete, backfill, error=str(exc))
         log.info("Strava: %d activities since %s", len(activities), f"{after:%Y-%m-%d %H:%M}")
         return self._result(now, activities, athlete, backfill)

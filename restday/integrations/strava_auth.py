@@ -35,6 +35,7 @@ TOKEN_FOLDER_MODE = 0o700  # a token folder restday has to create itself
 LOOPBACK = "127.0.0.1"
 REDIRECT_PATH = "/authorized"
 REQUEST_READ_TIMEOUT_S = 5.0  # a browser sends its request at once; an idle socket is dropped
+UNKNOWN_SIGNATURE = (-1, -1)  # a token file that cannot even be stat'ed
 MIN_READ_S = 0.1  # ... but a request that arrives at the deadline still gets this long
 AUTH_HINT = "run `restday strava auth`"
 MAX_DETAIL_CHARS = 160  # Strava's reason, as quoted in an error message
@@ -223,11 +224,11 @@ def _reason(exc: ValueError) -> str:
     return str(exc)
 
 
-def _signature(path: Path) -> tuple[int, int] | None:
+def _signature(path: Path) -> tuple[int, int]:
     try:
         stat = path.stat()
     except OSError:
-        return None
+        return UNKNOWN_SIGNATURE
     return stat.st_mtime_ns, stat.st_size
 
 

@@ -182,6 +182,15 @@ def test_a_corrupt_token_file_reads_as_no_token_with_one_warning(
     assert "secr" not in warning.getMessage()
 
 
+def test_a_token_path_that_is_a_folder_reads_as_no_token_with_a_warning(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path.mkdir(parents=True)
+    with caplog.at_level(logging.WARNING):
+        assert TokenStore(path).load() is None
+    assert len(caplog.records) == 1
+
+
 @pytest.mark.parametrize(
     "content",
     [
