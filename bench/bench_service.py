@@ -33,9 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.bro
 
 from bench.bench_mqtt_relay import client, paho_relay, round_trips, subscribe
 from restday.ingest import ingest_activities
+from restday.integrations.strava_auth import Token, TokenStore
 from restday.sample import sample_activities
 from restday.store import Store
 from tests.broker import Mosquitto
+from tests.strava_server import FakeStrava
 
 BASE = "bench/restday"
 SCALE = "bench/scale"
@@ -60,14 +62,23 @@ def p99(times: list[float]) -> float:
     return statistics.quantiles(times, n=100)[P99 - 1] if len(times) > 1 else float("nan")
 
 
-def run_restday(folder: Path, broker: Mosquitto) -> tuple[subprocess.Popen[bytes], float]:
+def run_restday(
+    folder: Path, broker: Mosquitto, strava: FakeStrava | None = None
+) -> tuple[subprocess.Popen[bytes], float]:
     """Start `restday run`; returns the process and ms until its retained `online`."""
     config = folder / "restday.toml"
-    config.write_text(
+    text = (
         f'[athlete]\ntimezone = "Europe/Berlin"\n[storage]\npath = "restday.db"\n'
         f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\nbase_topic = "{BASE}"\n'
         f'client_id = "bench-restday"\n[[scale]]\ntopic = "{SCALE}"\n'
     )
+    if strava is not None:  # Strava configured (a local stand-in) and authorised
+        text += (
+            f'[strava]\nclient_id = "{strava.client_id}"\n'
+            f'client_secret = "{strava.client_secret}"\napi_url = "{strava.url}"\n'
+        )
+        TokenStore(folder / "strava-token.json").save(Token.from_json(strava.grant()))
+    config.write_text(text)
     with Store.open(folder / "restday.db") as store:
         ingest_activities(store, sample_activities())
     online = threading.Event()
@@ -134,11 +145,14 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
-        for tuned in (False, True):
-            folder = Path(tmp) / f"tuned-{tuned}"
+        for tuned, with_strava in ((False, False), (True, False), (True, True)):
+            folder = Path(tmp) / f"tuned-{tuned}-strava-{with_strava}"
             folder.mkdir()
-            with Mosquitto(folder / "broker", persistence=False, tcp_nodelay=tuned) as broker:
-                process, startup_ms = run_restday(folder, broker)
+            with (
+                Mosquitto(folder / "broker", persistence=False, tcp_nodelay=tuned) as broker,
+                FakeStrava() as strava,
+            ):
+                process, startup_ms = run_restday(folder, broker, strava if with_strava else None)
                 try:
                     time.sleep(1.0)  # let start-up work settle before reading idle memory
                     idle = rss_mb(process.pid)
@@ -153,6 +167,7 @@ def main() -> None:
                     process.terminate()
                     process.wait(10)
             where = "broker set_tcp_nodelay true" if tuned else "broker defaults"
+            where += ", Strava configured" if with_strava else ", no Strava"
             print(f"{where}:")
             print(f"  startup to retained online   {startup_ms:7.0f} ms")
             print(f"  resident memory idle / after {idle:7.1f} MB / {after:.1f} MB")
