@@ -122,13 +122,16 @@ def cmd_strava_sync(args: argparse.Namespace, config: Config, clock: Clock) -> i
 
 
 def cmd_check_config(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    from restday.checks import run_checks
+
     print(f"config file: {config.config_path or 'none found (defaults and environment)'}")
-    print(f"store:       {config.store_path()}")
-    print(f"strava token: {config.token_path()}")
     for key, value in _flatten(config.masked()):
         print(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-    print("configuration OK")
-    return EXIT_OK
+    print("configuration OK\nchecks:")
+    checks = run_checks(config, connect=not args.no_connect)
+    for check in checks:
+        print(check.line())
+    return EXIT_OK if all(check.ok for check in checks) else EXIT_FAILURE
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -219,6 +222,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE", help="a JSON array of Strava activity objects")
     p.set_defaults(handler=cmd_import)
 
-    p = sub.add_parser("check-config", parents=[common], help="validate and show the config")
+    p = sub.add_parser("check-config", parents=[common], help="validate, show and try the config")
+    p.add_argument("--no-connect", action="store_true", help="do not try the broker")
     p.set_defaults(handler=cmd_check_config)
     return parser

@@ -194,7 +194,7 @@ def test_check_config_masks_secrets_from_file_and_environment(
 ) -> None:
     monkeypatch.setenv("RESTDAY_MQTT__PASSWORD", SECRET)
     config.write_text(config.read_text() + f'[strava]\nclient_secret = "{SECRET}x"\n')
-    assert run("check-config", "--config", str(config)) == EXIT_OK
+    assert run("check-config", "--no-connect", "--config", str(config)) == EXIT_OK
     captured = capsys.readouterr()
     assert SECRET not in captured.out + captured.err
     assert "mqtt.password" in captured.out
@@ -203,7 +203,7 @@ def test_check_config_masks_secrets_from_file_and_environment(
 
 def test_python_dash_m_runs_the_cli(config: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "restday", "check-config", "--config", str(config)],
+        [sys.executable, "-m", "restday", "check-config", "--no-connect", "--config", str(config)],
         capture_output=True,
         text=True,
         check=False,

@@ -329,3 +329,57 @@ class MqttLink:
 
 def _no_ack() -> None:
     """QoS 0 messages are not acknowledged."""
+
+
+CHECK_TIMEOUT_S = 5.0  # `restday check-config`: how long to wait for the broker's answer
+
+
+def check_broker(config: MqttConfig, timeout_s: float = CHECK_TIMEOUT_S) -> str | None:
+    """Connect once (a throw-away clean session) and disconnect: None if the broker lets
+    restday in, else one sentence saying what to fix. Never logs or returns the password."""
+    result: list[str | None] = []
+    done = threading.Event()
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"{config.client_id}-check",
+        clean_session=True,
+        protocol=MQTTProtocolVersion.MQTTv311,
+    )
+    if config.username:
+        client.username_pw_set(config.username, config.password.get_secret_value() or None)
+    if config.tls:
+        client.tls_set()
+
+    def on_connect(c: paho.Client, u: Any, f: Any, reason: ReasonCode, p: Any) -> None:
+        if not reason.is_failure:
+            result.append(None)
+        elif reason.getName() in LOGIN_REFUSALS:
+            result.append(
+                f"the broker refused the login ({reason.getName().lower()}): {LOGIN_HINT}"
+            )
+        else:
+            result.append(f"the broker refused the connection: {reason.getName()}")
+        done.set()
+
+    client.on_connect = on_connect
+    client.connect_timeout = timeout_s
+    where = f"{config.host}:{config.port}"
+    try:
+        client.connect(config.host, config.port, keepalive=KEEPALIVE_S)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc.__class__.__name__
+        return (
+            f"cannot reach the broker at {where} ({reason}): is it running? "
+            "check mqtt.host and mqtt.port"
+        )
+    client.loop_start()
+    try:
+        if not done.wait(timeout_s):
+            return (
+                f"the broker at {where} did not answer in {timeout_s:g} s: "
+                "check mqtt.host, mqtt.port and mqtt.tls"
+            )
+        return result[0]
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -1,0 +1,84 @@
+"""`restday check-config` beyond validation: can restday actually run with this config?
+
+Each check gives one line: what is fine, or what to fix. The broker is really connected to
+(a throw-away session); Strava is judged from the token file, without an API call.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from restday.config import Config
+from restday.integrations.strava_auth import TokenStore
+from restday.topics import Topics
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    ok: bool
+    text: str
+
+    def line(self) -> str:
+        return f"  {'ok ' if self.ok else 'FIX'}  {self.name}: {self.text}"
+
+
+def run_checks(config: Config, *, connect: bool = True) -> list[Check]:
+    checks = [_store(config.store_path())]
+    if connect:
+        checks.append(_broker(config))
+    checks.append(_strava(config))
+    checks.extend(_topics(config))
+    return checks
+
+
+def _store(path: Path) -> Check:
+    folder = next((p for p in (path, *path.parents) if p.exists()), None)
+    if path.exists() and not os.access(path, os.W_OK):
+        return Check("store", False, f"{path} is not writable for this user")
+    if folder is None or not os.access(folder if folder.is_dir() else folder.parent, os.W_OK):
+        return Check("store", False, f"cannot create {path}: check storage.path")
+    return Check("store", True, f"{path}" + ("" if path.exists() else " (created on first use)"))
+
+
+def _broker(config: Config) -> Check:
+    from restday.integrations.mqtt import check_broker  # paho only for this check
+
+    problem = check_broker(config.mqtt)
+    if problem is not None:
+        return Check("mqtt", False, problem)
+    who = f"as {config.mqtt.username!r}" if config.mqtt.username else "anonymously"
+    return Check("mqtt", True, f"connected to {config.mqtt.host}:{config.mqtt.port} {who}")
+
+
+def _strava(config: Config) -> Check:
+    strava = config.strava
+    if not (strava.client_id and strava.client_secret.get_secret_value()):
+        return Check("strava", True, "not configured: activities come from `restday import` only")
+    token = TokenStore(config.token_path()).load()
+    if token is None:
+        return Check("strava", False, "not authorised yet: run `restday strava auth`")
+    athlete = f" for athlete {token.athlete_id}" if token.athlete_id else ""
+    return Check("strava", True, f"authorised{athlete} (token in {config.token_path()})")
+
+
+def _topics(config: Config) -> list[Check]:
+    topics = Topics.of(config)
+    own = {topics.pain_set, topics.sync_set, topics.ha_status}
+    base = f"{config.mqtt.base_topic}/"
+    inputs = [(f"scale[{i}].topic", s.topic) for i, s in enumerate(config.scale)]
+    inputs += [(f"sleep[{i}].topic", s.topic) for i, s in enumerate(config.sleep)]
+    checks: list[Check] = []
+    seen: dict[str, str] = {}
+    for key, topic in inputs:
+        if topic in own or topic.startswith(base):
+            checks.append(Check("topics", False, f"{key} {topic!r} is one of restday's own topics"))
+        elif topic in seen:
+            checks.append(Check("topics", False, f"{key} repeats {seen[topic]} ({topic!r})"))
+        seen.setdefault(topic, key)
+    if not checks:
+        listened = ", ".join(t for _, t in inputs) or "none (pain and sync from Home Assistant)"
+        checks.append(Check("topics", True, f"inputs: {listened}"))
+    return checks
