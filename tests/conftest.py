@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -138,6 +139,23 @@ class Probe:
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+
+@contextmanager
+def another_probe(broker: Mosquitto, client_id: str) -> Iterator[Probe]:
+    """A second client for the test (a late subscriber, one after a broker restart)."""
+    client = Probe(broker.host, broker.port, client_id=client_id)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def retained(broker: Mosquitto, topic: str) -> Received:
+    """What a fresh subscriber gets on `topic`: the broker's retained message."""
+    with another_probe(broker, "retained-reader") as client:
+        client.subscribe(topic)
+        return client.wait_for(topic)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from restday.cli import main
 from restday.config import Config
 from restday.topics import Topics
 from tests.broker import Mosquitto
-from tests.conftest import Probe
+from tests.conftest import Probe, another_probe, retained
 from tests.daemon.service_harness import write_config
 from tests.strava_server import FakeStrava, summary_activity
 
@@ -57,13 +57,8 @@ def test_sigterm_publishes_offline_and_exits_0_quickly(
         assert process.wait(timeout=EXIT_WITHIN_S + 5) == 0
         assert time.monotonic() - started < EXIT_WITHIN_S
     probe.wait_for(topics.status, b"offline")
-    late = Probe(broker.host, broker.port, client_id="late")
-    try:
-        late.subscribe(topics.status)
-        retained = late.wait_for(topics.status)
-        assert (retained.payload, retained.retained) == (b"offline", True)
-    finally:
-        late.close()
+    status = retained(broker, topics.status)
+    assert (status.payload, status.retained) == (b"offline", True)
     log = (tmp_path / "run.log").read_text()
     assert "received SIGTERM" in log
     assert "Traceback" not in log
@@ -84,15 +79,12 @@ def test_sigkill_leaves_the_last_will_and_a_restart_restores_the_state(
         process.wait()
     probe.wait_for(topics.status, b"offline")  # the broker published the will
     broker.restart(wipe=True)  # and then lost every retained message
-    fresh = Probe(broker.host, broker.port, client_id="after-kill")
-    try:
+    with another_probe(broker, "after-kill") as fresh:
         fresh.subscribe(topics.state)
         with restday_run(config, tmp_path / "run2.log"):
             state = json.loads(fresh.wait_for(topics.state).payload)
         assert state["status"] == "rest"  # pain 6 today, rebuilt from the store
         assert state["reasons"][0]["rule"] == "pain"
-    finally:
-        fresh.close()
 
 
 def test_a_new_strava_run_becomes_a_post_run_notification_and_a_new_state(

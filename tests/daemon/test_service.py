@@ -9,7 +9,7 @@ from pathlib import Path
 from restday.integrations import homeassistant
 from restday.topics import Topics
 from tests.broker import Mosquitto
-from tests.conftest import Probe, wait_until
+from tests.conftest import Probe, another_probe, retained, wait_until
 from tests.daemon.service_harness import running, state_of, store_activities, strava, write_config
 from tests.factories import DAY, run, steady_runs
 
@@ -31,24 +31,10 @@ def test_discovery_availability_and_state_are_retained_for_a_fresh_subscriber(
     with running(config):
         probe.subscribe(topics.status)
         probe.wait_for(topics.status, b"online")
-        late = Probe(broker.host, broker.port, client_id="late-subscriber")
-        try:
-            for topic in (topics.status, discovery, topics.state, topics.diagnostics):
-                late.subscribe(topic)
-                assert late.wait_for(topic).retained, topic
-        finally:
-            late.close()
-        device = json.loads(late_discovery(broker, discovery))
+        for topic in (topics.status, discovery, topics.state, topics.diagnostics):
+            assert retained(broker, topic).retained, topic
+        device = json.loads(retained(broker, discovery).payload)
         assert device["availability_topic"] == topics.status
-
-
-def late_discovery(broker: Mosquitto, topic: str) -> bytes:
-    client = Probe(broker.host, broker.port, client_id="discovery-reader")
-    try:
-        client.subscribe(topic)
-        return client.wait_for(topic).payload
-    finally:
-        client.close()
 
 
 def test_short_night_and_dehydrating_run_recommend_rest_and_pain_8_says_see_a_doctor(
@@ -118,16 +104,13 @@ def test_a_broker_that_lost_everything_gets_it_all_back_without_a_restart(
         probe.close()
         broker.restart(wipe=True)
         assert wait_until(lambda: service.link.connected and service.link.reconnects >= 1, 30)
-        fresh = Probe(broker.host, broker.port, client_id="after-restart")
-        try:
+        with another_probe(broker, "after-restart") as fresh:
             for topic in (topics.status, discovery, topics.state, topics.diagnostics):
                 fresh.subscribe(topic)
                 fresh.wait_for(topic)
             fresh.subscribe(topics.pain)
             fresh.publish(topics.pain_set, "2")  # subscriptions are back too
             assert fresh.wait_for(topics.pain).payload == b"2"
-        finally:
-            fresh.close()
 
 
 def test_inputs_sent_while_restday_was_stopped_are_handled_when_it_starts(
