@@ -60,9 +60,17 @@ class Probe:
     """A plain paho client on the test's broker, to publish and to watch what arrives."""
 
     def __init__(
-        self, host: str, port: int, *, client_id: str = "probe", nodelay: bool = False
+        self,
+        host: str,
+        port: int,
+        *,
+        client_id: str = "probe",
+        nodelay: bool = False,
+        login: tuple[str, str] | None = None,
     ) -> None:
         self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        if login is not None:
+            self._client.username_pw_set(*login)
         if nodelay:
             self._client.on_socket_open = _set_nodelay
         self._client.on_message = self._on_message
