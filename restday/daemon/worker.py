@@ -70,6 +70,8 @@ class Worker:
         self.topics = Topics.of(config)
         self.profile = config.profile()
         self._queue: queue.Queue[Event] = queue.Queue()
+        self._count_lock = threading.Lock()
+        self._unfinished = 0  # events put but not yet handled
         self._thread = threading.Thread(target=self._run, name="restday-worker", daemon=True)
         self._inputs = InputHandler(config, store, self.topics)
         self._history = store.history()
@@ -95,7 +97,14 @@ class Worker:
         self._thread.start()
 
     def put(self, event: Event) -> None:
+        with self._count_lock:
+            self._unfinished += 1
         self._queue.put(event)
+
+    def drained(self) -> bool:
+        """Every event put so far has been handled (tests and the demo wait for this)."""
+        with self._count_lock:
+            return self._unfinished == 0
 
     def join(self, timeout_s: float) -> bool:
         self._thread.join(timeout_s)
@@ -113,12 +122,15 @@ class Worker:
                 event = self._queue.get(timeout=QUEUE_POLL_S)
             except queue.Empty:
                 continue
-            if event is Tick.STOP:
-                return
             try:
+                if event is Tick.STOP:
+                    return
                 self.handle(event)
             except Exception:  # one bad event must never stop the service
                 log.exception("could not handle %s", _describe(event))
+            finally:
+                with self._count_lock:
+                    self._unfinished -= 1
 
     # --- events ---------------------------------------------------------------------------
 

@@ -112,3 +112,23 @@ def test_a_sleep_as_android_night_becomes_one_session_without_its_pause(
 def tracked(state: str | None) -> int:
     """How many events of the night in progress the Sleep as Android tracker holds."""
     return len(json.loads(state or "[]"))
+
+
+def test_clock_jumps_never_give_a_burst_of_morning_reports(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    config = write_config(tmp_path, broker, topic_prefix)
+    topics = Topics.of(config)
+    clock = FixedClock(MORNING)
+    probe.subscribe(topics.notification)
+    probe.subscribe(topics.state)
+    with running(config, clock) as service:
+        state_of(probe, topics)
+        jumps = [MORNING] * 3 + [MORNING + timedelta(days=3)] * 2 + [MORNING] * 2
+        for moment in jumps:  # a Pi whose clock is set late, then corrected, then wrong again
+            clock.set(moment)
+            service.worker.put(Tick.MORNING_REPORT)
+            service.worker.put(Tick.DAY_ROLLOVER)
+            assert wait_until(service.worker.drained)
+    reports = [json.loads(m.payload) for m in probe.messages(topics.notification)]
+    assert [r["event_type"] for r in reports] == ["morning", "morning"]  # one for each day
