@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# The notification topic's `event_type`s (DESIGN.md §5); Home Assistant's event entity lists them.
+NOTIFICATION_TYPES = (
+    "post_run", "morning", "rest_day", "hydration", "shoe", "pain", "auth_required"
+)  # fmt: skip
+
 
 def _no_ack() -> None:
     """The acknowledgement of a message that needs none (QoS 0, or built in a test)."""

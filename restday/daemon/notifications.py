@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from restday.events import NOTIFICATION_TYPES
 from restday.models import Activity, Finding, Recommendation, Severity, Status
 from restday.report import STATUS_LINE
 from restday.rules.body import fluid_advice, fluid_litres
 
-EVENT_TYPES = ("post_run", "morning", "rest_day", "hydration", "shoe", "pain", "auth_required")
+EVENT_TYPES = NOTIFICATION_TYPES
 TOP_REASONS = 3  # how many reasons a notification spells out
 
 _TITLES: dict[Status, str] = {

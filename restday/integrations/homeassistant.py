@@ -24,6 +24,7 @@ from importlib import metadata
 
 import restday
 from restday.config import Config
+from restday.events import NOTIFICATION_TYPES
 from restday.models import ShoeMetric, Status
 from restday.topics import Topics  # the one place topic names are spelled
 
@@ -37,7 +38,7 @@ DISCOVERY_QOS = 1  # Home Assistant subscribes with QoS 1: notifications and com
 PAIN_MIN = 0
 PAIN_MAX = 10
 PAIN_STEP = 1
-EVENT_TYPES = ("post_run", "morning", "rest_day", "hydration", "shoe", "pain", "auth_required")
+EVENT_TYPES = NOTIFICATION_TYPES
 STATUS_OPTIONS = tuple(status.value for status in Status)
 STRAVA_AUTH_OPTIONS = ("ok", "required", "not_configured")
 KM = "km"
