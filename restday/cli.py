@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     )
     if not args.verbose:  # stravalib logs every request at INFO: noise in a journal
         logging.getLogger("stravalib").setLevel(logging.WARNING)
+    if args.standalone:  # the demo brings its own config: none of the user's applies
+        standalone: Callable[[argparse.Namespace], int] = args.handler
+        return standalone(args)
     command: Callable[[argparse.Namespace, Config, Clock], int] = args.handler
     try:
         path, explicit = resolve_config_path(args.config)
@@ -99,6 +102,10 @@ def cmd_history(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         moment = now if back == 0 else end_of_day(day, profile.timezone)
         rec = evaluate(history, moment, profile, config.rules, config.decision)
         rows.append(HistoryRow(day=day, rec=rec))
+    if args.plot is not None:
+        from restday.plot import write_history_chart  # matplotlib only when a chart is asked for
+
+        return write_history_chart(args.plot, rows, history, config.athlete.name)
     print(history_text(rows))
     return EXIT_OK
 
@@ -107,6 +114,12 @@ def cmd_run(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from restday.daemon.service import run  # the service's imports, only when it runs
 
     return run(config, clock=clock)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from restday.daemon import demo  # the demo's broker and story, only when it runs
+
+    return demo.main(args)
 
 
 def cmd_strava_auth(args: argparse.Namespace, config: Config, clock: Clock) -> int:
@@ -194,10 +207,19 @@ def _parser() -> argparse.ArgumentParser:
         description="A recovery coach for runners: tells you (and Home Assistant) when to rest.",
     )
     parser.add_argument("--version", action="version", version=f"restday {__version__}")
+    parser.set_defaults(standalone=False)  # every command but the demo reads the user's config
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", parents=[common], help="the service: MQTT in and out, until stopped")
     p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("demo", help="try restday on a sample runner: no broker, account or config")
+    p.add_argument("--keep", action="store_true", help="keep broker and service up until Ctrl-C")
+    p.add_argument("--broker", choices=("auto", "mosquitto", "amqtt"),
+                   help="the broker to run (default: $RESTDAY_DEMO_BROKER, else auto: "
+                        "mosquitto if installed, else amqtt)")  # fmt: skip
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    p.set_defaults(handler=cmd_demo, standalone=True)
 
     p = sub.add_parser("status", parents=[common], help="today's recommendation and why")
     p.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="evaluate the end of that day")
@@ -206,6 +228,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", parents=[common], help="one row a day: status, load, sleep")
     p.add_argument("--days", type=_days, default=14, metavar="N", help="how many days (14)")
+    p.add_argument("--plot", type=Path, metavar="FILE.png",
+                   help="a PNG chart instead of the table (needs restday[plot])")  # fmt: skip
     p.set_defaults(handler=cmd_history)
 
     strava = sub.add_parser("strava", help="authorise restday with Strava, or sync now")

@@ -66,9 +66,9 @@ def status_text(rec: Recommendation, timezone_name: str) -> str:
     )
     lines.append(
         f"  load      today {m.today_load:.0f} · acute {_number(m.acute_load, '')} · "
-        f"chronic {_number(m.chronic_load, '')} · ACWR {_number(m.acwr, '')} "
-        f"({m.load_source}) · {m.days_since_rest} days since a rest day"
+        f"chronic {_number(m.chronic_load, '')} · ACWR {_number(m.acwr, '')} ({m.load_source})"
     )
+    lines.append(f"  rest      {m.days_since_rest} days since a rest day")
     lines.append(
         f"  sleep     last night {_number(m.last_sleep_h, 'h')} · "
         f"debt over 14 nights {_number(m.sleep_debt_h, 'h')}"

@@ -41,6 +41,7 @@ def importers(prefix: str) -> set[str]:
         ("apscheduler", {"restday/daemon/schedule.py"}),
         ("stravalib", {"restday/integrations/strava.py"}),
         ("requests", {"restday/integrations/strava.py"}),
+        ("matplotlib", {"restday/plot.py"}),
     ],
 )
 def test_each_outside_world_has_exactly_one_module(library: str, only: set[str]) -> None:

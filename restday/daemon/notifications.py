@@ -102,7 +102,7 @@ def _from_finding(f: Finding, today: date) -> Notification | None:
     data: dict[str, object] = {"rule": f.rule, "value": f.value, "threshold": f.threshold}
     if f.rule == "dehydration_post_run":
         return Notification(
-            key=f"hydration:{today.isoformat()}:{f.value}",
+            key=f"hydration:{f.subject}:{f.severity.value}",  # once per run (and severity)
             event_type="hydration",
             title="Drink up" if f.severity is Severity.INFO else "You ran yourself dry",
             message=f.message,

@@ -100,6 +100,7 @@ def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequen
             threshold=t.max_loss_pct,
             unit=PCT_UNIT,
             citation=CITE_DEHYDRATION,
+            subject=str(activity.id),  # the run: its notification goes out once
         )
     ]
 

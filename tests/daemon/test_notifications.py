@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from restday.daemon import notifications
 from restday.daemon.notifications import EVENT_TYPES
@@ -75,3 +76,22 @@ def test_notification_payload_is_the_mqtt_contract() -> None:
         payload = json.loads(note.to_json())
         assert set(payload) == {"event_type", "title", "message", "data"}
         assert payload["event_type"] in EVENT_TYPES
+
+
+def test_a_dehydrating_run_is_announced_once_even_after_midnight() -> None:
+    history = History.of(
+        [*steady_runs(DAY, 8), run(DAY, 12.0, hour=19.0)],
+        body=[weigh(DAY, 70.0, hour=18.9), weigh(DAY, 68.4, hour=20.5)],
+    )
+    evening = evaluate_on(history, DAY, hour=21)
+    after_midnight = evaluate_on(history, DAY + timedelta(days=1), hour=0.01)
+    keys = [
+        {
+            n.key
+            for n in notifications.due(rec, rec.evaluated_at.date())
+            if n.event_type == "hydration"
+        }
+        for rec in (evening, after_midnight)
+    ]
+    assert len(keys[0]) == 1
+    assert keys[0] == keys[1]  # the same run: the same cause, not a new notification
