@@ -65,7 +65,7 @@ class Service:
             strava_auth=self.sync.client.auth_state() if self.sync else "not_configured",
         )
         self.scheduler = build_scheduler(
-            config, self.worker.put, self.sync.run if self.sync else None
+            config, self.worker.put, self.sync.poll if self.sync else None
         )
         self._watchdog: systemd.Watchdog | None = None
 
@@ -133,7 +133,8 @@ def _strava_sync(
     from restday.integrations.strava import StravaClient
 
     client = StravaClient(config.strava, config.token_path(), clock=clock)
-    return StravaSync(client, config.strava.backfill_days, put, newest_start, clock)
+    tz = config.profile().timezone
+    return StravaSync(client, config.strava.backfill_days, put, newest_start, clock, tz)
 
 
 def run(config: Config, *, clock: Clock | None = None, stop: threading.Event | None = None) -> int:

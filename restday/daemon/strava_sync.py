@@ -2,7 +2,7 @@
 
 The first sync backfills `strava.backfill_days`; later ones ask from the newest stored start
 minus a look-back (late uploads keep their start time), so an idle sync costs one call for
-the activities, plus one for the shoes at most once a day or after a new run. Nothing here
+the activities, plus one for the shoes at most once a day or after a new activity. Nothing here
 sleeps or touches the store: HTTP happens here, storing in the worker.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from restday.clock import Clock
@@ -25,6 +25,8 @@ from restday.integrations.strava import (
 
 log = logging.getLogger(__name__)
 
+QUIET_HOURS = range(0, 5)  # local hours in which runs are rare: poll at most hourly …
+QUIET_POLL_EVERY = timedelta(hours=1)  # … so an idle day stays well under 100 API calls
 LOOKBACK = timedelta(days=3)  # late uploads: ask again for this much before the newest start
 SHOES_EVERY = timedelta(days=1)  # the athlete's shoes are re-read at most this often …
 # … and after a sync that brought a new activity (its distance moved a shoe).
@@ -51,14 +53,28 @@ class StravaSync:
         put: Callable[[Event], None],
         newest_start: Callable[[], datetime | None],
         clock: Clock,
+        tz: tzinfo = UTC,
     ) -> None:
         self.client = client
+        self._tz = tz
+        self._polled_at: datetime | None = None
         self.backfill_days = backfill_days
         self._put = put
         self._newest_start = newest_start
         self._clock = clock
         self._running = threading.Lock()
         self._shoes_at: datetime | None = None
+        self._seen: set[object] = set()  # activity ids the last sync saw
+
+    def poll(self) -> None:
+        """The scheduled poll: at night (QUIET_HOURS, local) at most once an hour."""
+        now = self._clock.now()
+        last = self._polled_at
+        quiet = now.astimezone(self._tz).hour in QUIET_HOURS
+        if quiet and last is not None and timedelta() <= now - last < QUIET_POLL_EVERY:
+            return
+        self._polled_at = now
+        self.run()
 
     def run(self, days: int | None = None) -> None:
         """One sync now, unless one is running (a burst of presses makes one sync)."""
@@ -85,7 +101,10 @@ class StravaSync:
         athlete: dict[str, Any] | None = None
         try:
             activities = client.activities(after=after)
-            if activities or self._shoes_at is None or now - self._shoes_at >= SHOES_EVERY:
+            ids = {item.get("id") for item in activities}
+            news = bool(ids - self._seen)  # the look-back window returns known runs again
+            self._seen = ids
+            if news or self._shoes_at is None or now - self._shoes_at >= SHOES_EVERY:
                 athlete = client.athlete()
                 self._shoes_at = now
         except AuthRequired as exc:

@@ -1,0 +1,85 @@
+"""What a Strava poll costs: quiet nights, idle polls, shoes once a day or after news."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from restday.clock import FixedClock
+from restday.config import StravaConfig
+from restday.daemon.strava_sync import StravaSync
+from restday.events import Event, SyncResult
+from restday.integrations.strava import StravaClient, Token, TokenStore
+from tests.factories import TZ
+from tests.strava_server import ACTIVITIES_PATH, ATHLETE_PATH, FakeStrava, summary_activity
+
+MORNING = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
+NIGHT = datetime(2026, 11, 20, 2, 0, tzinfo=TZ)
+POLL = timedelta(minutes=15)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MORNING)
+
+
+@pytest.fixture
+def fake(clock: FixedClock) -> Iterator[FakeStrava]:
+    with FakeStrava(clock=clock) as strava:
+        strava.add(summary_activity(1, MORNING.astimezone(UTC) - timedelta(days=1), 8.0))
+        yield strava
+
+
+def syncer(fake: FakeStrava, clock: FixedClock, tmp_path: Path) -> tuple[StravaSync, list[Event]]:
+    config = StravaConfig(client_id=fake.client_id, client_secret=fake.client_secret,
+                          api_url=fake.url)  # fmt: skip
+    TokenStore(tmp_path / "token.json").save(Token.from_json(fake.grant()))
+    client = StravaClient(config, tmp_path / "token.json", clock=clock)
+    results: list[Event] = []
+    newest = MORNING.astimezone(UTC) - timedelta(days=1)
+    return StravaSync(client, 30, results.append, lambda: newest, clock, TZ), results
+
+
+def test_an_idle_poll_costs_one_call_the_shoes_are_read_once_a_day(
+    fake: FakeStrava, clock: FixedClock, tmp_path: Path
+) -> None:
+    sync, results = syncer(fake, clock, tmp_path)
+    sync.poll()
+    assert fake.count(ATHLETE_PATH) == 1  # the first sync reads the shoes
+    for _ in range(4):
+        clock.advance(POLL)
+        sync.poll()
+    assert fake.count(ACTIVITIES_PATH) == 5
+    assert fake.count(ATHLETE_PATH) == 1  # known runs in the look-back are not news
+    assert all(isinstance(r, SyncResult) and r.error is None for r in results)
+
+
+def test_a_new_run_reads_the_shoes_again(
+    fake: FakeStrava, clock: FixedClock, tmp_path: Path
+) -> None:
+    sync, _ = syncer(fake, clock, tmp_path)
+    sync.poll()
+    fake.add(summary_activity(2, MORNING.astimezone(UTC) - timedelta(hours=1), 10.0))
+    clock.advance(POLL)
+    sync.poll()
+    assert fake.count(ATHLETE_PATH) == 2
+
+
+def test_at_night_polls_come_at_most_hourly_and_the_button_still_works(
+    fake: FakeStrava, clock: FixedClock, tmp_path: Path
+) -> None:
+    clock.set(NIGHT)
+    sync, _ = syncer(fake, clock, tmp_path)
+    for _ in range(4):  # an hour of 15-minute polls
+        sync.poll()
+        clock.advance(POLL)
+    assert fake.count(ACTIVITIES_PATH) == 1
+    sync.run()  # a press of the sync button is never held back
+    assert fake.count(ACTIVITIES_PATH) == 2
+    clock.set(MORNING)
+    sync.poll()
+    sync.poll()
+    assert fake.count(ACTIVITIES_PATH) == 4  # in the day every poll asks
