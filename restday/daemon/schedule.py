@@ -23,7 +23,6 @@ ROLLOVER_SECOND = 30  # re-evaluate at 00:00:30 local, safely after midnight
 HOUSEKEEPING_S = 60
 POLL_JITTER_S = 60  # Strava polls wander by up to a minute (many restday users, one API)
 STRAVA_POLL_JOB = "strava_poll"
-STRAVA_NOW_JOB = "strava_now"
 
 
 def build_scheduler(
@@ -69,12 +68,6 @@ def build_scheduler(
             **options,
         )
     return scheduler
-
-
-def sync_now(scheduler: BackgroundScheduler, sync: Callable[[], None]) -> None:
-    """Run one Strava sync at once in a job thread (the sync button, `sync/set`)."""
-    scheduler.add_job(sync, id=STRAVA_NOW_JOB, replace_existing=True, max_instances=1,
-                      misfire_grace_time=MISFIRE_GRACE_S, coalesce=True)  # fmt: skip
 
 
 def missed_morning(now: datetime, tz: tzinfo, report: time, already_sent: bool) -> bool:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from restday.clock import Clock, SystemClock
 from restday.config import Config
 from restday.daemon import systemd
-from restday.daemon.schedule import build_scheduler, missed_morning, sync_now
+from restday.daemon.schedule import build_scheduler, missed_morning
 from restday.daemon.worker import Worker
 from restday.events import Event, Tick
 from restday.integrations.mqtt import MqttLink
@@ -65,13 +65,17 @@ class Service:
             strava_auth=self.sync.client.auth_state() if self.sync else "not_configured",
         )
         self.scheduler = build_scheduler(
-            config, self.worker.put, self.sync.poll if self.sync else None
+            config, self.worker.put, self._poll_strava if self.sync else None
         )
         self._watchdog: systemd.Watchdog | None = None
 
+    def _poll_strava(self) -> None:
+        if self.sync is not None:
+            _in_background(self.sync.poll)
+
     def _sync_now(self) -> None:
         if self.sync is not None:
-            sync_now(self.scheduler, self.sync.run)
+            _in_background(self.sync.run)
 
     def start(self) -> None:
         if self.sync is None:
@@ -118,6 +122,12 @@ class Service:
         self.link.stop(LINK_STOP_S)
         self.store.close()
         log.info("restday stopped")
+
+
+def _in_background(call: Callable[[], None]) -> None:
+    """Run a Strava sync in a daemon thread: a Strava that hangs (up to the HTTP read
+    timeout) then never holds up the scheduler, nor the exit after SIGTERM."""
+    threading.Thread(target=call, name="restday-strava", daemon=True).start()
 
 
 def _strava_sync(
