@@ -68,6 +68,9 @@ MAX_RESTING_HR_BPM = 120
 ATHLETE_ID = re.compile(r"[a-z0-9_]+")
 CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")  # "HH:MM", 24 h
 TOPIC_WILDCARDS = ("+", "#")
+FIRST_PRINTABLE = 0x20  # characters below this (and DEL) have no place in a topic
+DELETE = 0x7F
+MAX_TOPIC_BYTES = 1024  # far below MQTT's 65,535; a longer topic is a mistake
 URL_SCHEMES = ("http", "https")
 
 _config_file: ContextVar[Path | None] = ContextVar("restday_config_file", default=None)
@@ -90,10 +93,16 @@ def _check_topic(topic: str) -> str:
         raise ValueError("must not be empty")
     if any(wildcard in topic for wildcard in TOPIC_WILDCARDS):
         raise ValueError("must be one plain topic, without the wildcards + and #")
-    if "\0" in topic:
-        raise ValueError("must not contain a NUL character")
-    if topic.startswith("/") or topic.endswith("/"):
-        raise ValueError("must not start or end with /")
+    if any(ord(char) < FIRST_PRINTABLE or ord(char) == DELETE for char in topic):
+        raise ValueError("must not contain control characters (a NUL, a tab, a newline …)")
+    if topic != topic.strip():
+        raise ValueError("must not start or end with a space")
+    if topic.startswith("/") or topic.endswith("/") or "//" in topic:
+        raise ValueError("must not start or end with /, nor have an empty level (//)")
+    if topic.startswith("$"):
+        raise ValueError("must not start with $ (reserved for the broker, as in $SYS)")
+    if len(topic.encode()) > MAX_TOPIC_BYTES:
+        raise ValueError(f"must be at most {MAX_TOPIC_BYTES} bytes")
     return topic
 
 

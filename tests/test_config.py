@@ -243,6 +243,10 @@ def test_resting_heart_rate_must_be_below_max(tmp_path: Path) -> None:
         ('[[sleep]]\ntopic = "sleep/me/"\n', "sleep[0].topic"),
         ('[mqtt]\nbase_topic = ""\n', "mqtt.base_topic"),
         ('[mqtt]\nbase_topic = "a\\u0000b"\n', "mqtt.base_topic"),
+        ('[mqtt]\nbase_topic = "rest\\nday"\n', "mqtt.base_topic"),
+        ('[[scale]]\ntopic = "miscale//weight"\n', "scale[0].topic"),
+        ('[[scale]]\ntopic = " miscale/weight"\n', "scale[0].topic"),
+        ('[[sleep]]\ntopic = "$SYS/broker"\n', "sleep[0].topic"),
     ],
 )
 def test_wildcard_or_malformed_topics_are_refused(tmp_path: Path, text: str, key: str) -> None:
