@@ -92,7 +92,8 @@ _TABLES = frozenset(
 
 
 class StoreError(Exception):
-    """The store cannot be used (not a database, written by a newer restday, unreadable)."""
+    """The store cannot be used (not a database, written by a newer restday, unreadable) or
+    cannot be written now (disk full, read-only file system, I/O error, locked too long)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +155,23 @@ class Store:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """One transaction around every write inside (a batch inside a batch joins it)."""
+        """One transaction around every write inside (a batch inside a batch joins it).
+
+        Raises `StoreError` when the file or the disk fails (full, read-only, I/O error,
+        locked past the busy timeout, damaged): nothing of the batch is then stored.
+        """
+        with self._failing("write"), _transaction(self._conn):
+            yield
+
+    @contextmanager
+    def _failing(self, doing: str) -> Iterator[None]:
+        """sqlite3's errors of the file or the disk raised as a `StoreError` naming the store."""
         try:
-            with _transaction(self._conn):
-                yield
-        except sqlite3.OperationalError as exc:  # locked past the busy timeout, disk full...
-            raise StoreError(f"cannot write the store {self._where}: {exc}") from None
+            yield
+        except sqlite3.DatabaseError as exc:
+            if not _disk_failure(exc):
+                raise
+            raise StoreError(f"cannot {doing} the store {self._where}: {exc}") from None
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -239,8 +251,9 @@ class Store:
     def counters(self) -> dict[str, dict[str, int]]:
         """Every counter, by kind then name."""
         out: dict[str, dict[str, int]] = {}
-        for kind, name, n in self._conn.execute("SELECT kind, name, n FROM counter"):
-            out.setdefault(kind, {})[name] = n
+        with self._failing("read"):
+            for kind, name, n in self._conn.execute("SELECT kind, name, n FROM counter"):
+                out.setdefault(kind, {})[name] = n
         return out
 
     def mark_sent(self, key: str, at: datetime) -> bool:
@@ -249,11 +262,14 @@ class Store:
                          (key, _ts(at)), "notification")  # fmt: skip
 
     def was_sent(self, key: str) -> bool:
-        return self._conn.execute("SELECT 1 FROM sent WHERE key = ?", (key,)).fetchone() is not None
+        with self._failing("read"):
+            row = self._conn.execute("SELECT 1 FROM sent WHERE key = ?", (key,)).fetchone()
+        return row is not None
 
     def get_state(self, key: str) -> str | None:
         """A small piece of the service's state (a tracker's night in progress, …)."""
-        row = self._conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        with self._failing("read"):
+            row = self._conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def set_state(self, key: str, value: str) -> None:
@@ -268,7 +284,10 @@ class Store:
 
     def history(self, since: datetime | None = None) -> History:
         """Everything stored, time-sorted; `since` keeps inputs at/after it (gear: all)."""
-        after = "" if since is None else _ts(since)  # "" sorts before every stored time
+        with self._failing("read"):
+            return self._history("" if since is None else _ts(since))
+
+    def _history(self, after: str) -> History:
         q = self._conn.execute
         activities, sleeps = q(_GET_ACTIVITIES, (after,)), q(_GET_SLEEPS, (after,))
         body, pains, gear = q(_GET_BODY, (after,)), q(_GET_PAINS, (after,)), q(_GET_GEAR)
@@ -289,12 +308,14 @@ class Store:
 
     def counts(self) -> StoreCounts:
         """How many of each input are stored."""
-        row = self._conn.execute(_COUNTS).fetchone()
+        with self._failing("read"):
+            row = self._conn.execute(_COUNTS).fetchone()
         return StoreCounts(*row)
 
     def newest_activity_start(self) -> datetime | None:
         """The start of the newest stored activity (where a Strava sync resumes), if any."""
-        (newest,) = self._conn.execute("SELECT max(start_at) FROM activity").fetchone()
+        with self._failing("read"):
+            (newest,) = self._conn.execute("SELECT max(start_at) FROM activity").fetchone()
         return None if newest is None else datetime.fromisoformat(newest)
 
 
@@ -346,6 +367,12 @@ def _upgrade(conn: sqlite3.Connection, found: int, tables: set[str]) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     if tables:
         log.info("upgraded the store from schema %d to %d", found, SCHEMA_VERSION)
+
+
+def _disk_failure(exc: sqlite3.DatabaseError) -> bool:
+    """A failure of the file or the disk (full, read-only, I/O, busy, corrupt), not a bug in
+    restday's SQL (those raise IntegrityError, ProgrammingError… and stay what they are)."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
 @contextmanager

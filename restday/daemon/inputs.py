@@ -1,16 +1,24 @@
-"""Scale, sleep, pain and sync messages: parsed by their preset, stored, counted.
+"""Scale, sleep, pain and sync messages: parsed by their preset, stored, counted, acknowledged.
 
 Bad input never stops the service: it is logged once at WARNING with the reason, counted in
 the store (so the diagnostics survive restarts), and nothing is stored.
+
+A message is acknowledged to the broker only once the store committed what it carried (each
+message is one transaction: the input, a tracker's state, the counters). While the store
+cannot be written (disk full, read-only, I/O error), messages are held in memory in arrival
+order, unacknowledged, and retried before every new one and on the housekeeping tick; the
+outage is logged once when it starts and once when it ends (`StoreHealth`).
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from restday.config import Config
@@ -18,13 +26,16 @@ from restday.events import InboundMessage
 from restday.integrations import devices
 from restday.integrations.sleep_as_android import SleepAsAndroid
 from restday.models import BodyMeasurement, History, PainReport, SleepSession
-from restday.store import Store
+from restday.store import Store, StoreError
 from restday.topics import Topics
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["sync", "ignored", "duplicate", "rejected"]
 TRACKER_STATE_KEY = "sleep_as_android:{topic}"
+STORE_CHECK_KEY = "store_checked_at"  # store state: the housekeeping tick's test write
+MAX_HELD = 1_000  # inputs held in memory while the store cannot be written; later ones wait
+# at the broker, unacknowledged (it delivers them again when restday reconnects or restarts)
 T = TypeVar("T")
 
 
@@ -61,15 +72,128 @@ def _insert(
     return (*items[:index], item, *items[index:])
 
 
+class StoreHealth:
+    """Whether the store takes writes: an outage is logged once as it starts and once as it
+    ends, whichever write (an input, a counter, a notification's record, a sync) saw it."""
+
+    def __init__(self, where: Path) -> None:
+        self._where = where
+        self.error: str | None = None  # why the last write failed, None while writes work
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def failed(self, exc: StoreError) -> None:
+        if self.error is None:
+            log.error(
+                "%s (check the free space and that the file system is writable); inputs are "
+                "held (up to %d, unacknowledged) and retried every minute",
+                exc,
+                MAX_HELD,
+            )
+        self.error = str(exc)
+
+    def recovered(self, held: int) -> None:
+        """A write committed with nothing held any more: the outage, if any, is over."""
+        if self.error is not None:
+            log.info(
+                "the store %s takes writes again; handled the %d inputs held meanwhile",
+                self._where,
+                held,
+            )
+        self.error = None
+
+
 class InputHandler:
-    """Turns one inbound message into a stored input, or says why not."""
+    """Turns one inbound message into a stored input, or says why not; holds what the store
+    cannot take yet. `take` and `retry` return what got handled, in order, each acknowledged."""
 
     def __init__(self, config: Config, store: Store, topics: Topics) -> None:
         self._store = store
         self._topics = topics
         self._tz = config.profile().timezone
+        self.health = StoreHealth(config.store_path())
+        self._held: deque[InboundMessage] = deque()
+        self._released = 0  # held messages handled since the outage began
+        self._overflow_told = False  # MAX_HELD reached: said once per outage
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def take(self, msg: InboundMessage) -> list[Stored | Outcome]:
+        """`msg` after the held messages (in order); held too when the store fails."""
+        done = self.retry()
+        outcome = None if self._held else self._try(msg)
+        if outcome is None:
+            self._hold(msg)
+            return done
+        if outcome not in ("ignored", "sync"):  # it wrote: the store works
+            self._recovered()
+        return [*done, outcome]
+
+    def retry(self, now: datetime | None = None) -> list[Stored | Outcome]:
+        """The held messages, oldest first, until one fails again. With nothing held during
+        an outage, a test write at `now` (the housekeeping tick) shows when it is over."""
+        done: list[Stored | Outcome] = []
+        if not self._held:
+            if now is not None and not self.health.ok:
+                try:
+                    self._store.set_state(STORE_CHECK_KEY, now.isoformat(timespec="seconds"))
+                except StoreError as exc:
+                    self.health.failed(exc)
+                    return done
+                self._recovered()
+            return done
+        while self._held:
+            outcome = self._try(self._held[0])
+            if outcome is None:
+                return done
+            self._held.popleft()
+            self._released += 1
+            done.append(outcome)
+        self._recovered()
+        return done
+
+    def wrote(self) -> None:
+        """Another write committed: the outage is over, unless inputs wait (they go first)."""
+        if not self._held:
+            self._recovered()
+
+    def _recovered(self) -> None:
+        self.health.recovered(self._released)
+        self._released, self._overflow_told = 0, False
+
+    def _try(self, msg: InboundMessage) -> Stored | Outcome | None:
+        """Handled and acknowledged, or None (not acknowledged) if the store failed."""
+        try:
+            outcome = self.handle(msg)
+        except StoreError as exc:
+            self.health.failed(exc)
+            return None
+        except Exception:  # a bug: dropped unacknowledged, not held (it would block the rest)
+            log.exception("could not handle a message on %s", msg.topic)
+            return "ignored"
+        msg.ack()  # after the store committed what it carried (or it was refused)
+        return outcome
+
+    def _hold(self, msg: InboundMessage) -> None:
+        if len(self._held) < MAX_HELD:
+            self._held.append(msg)
+            return
+        if not self._overflow_told:
+            self._overflow_told = True
+            log.warning(
+                "%d inputs are held, the most restday keeps: later ones stay unacknowledged "
+                "at the broker, which delivers them again when restday reconnects or restarts "
+                "(QoS 0 ones are lost)",
+                MAX_HELD,
+            )
 
     def handle(self, msg: InboundMessage) -> Stored | Outcome:
+        """One message in one transaction; `StoreError` (nothing stored, nothing counted) when
+        the store cannot be written."""
         topics = self._topics
         if msg.topic == topics.sync_set:
             return self._sync(msg)
@@ -79,14 +203,16 @@ class InputHandler:
         if kind is None:
             log.debug("ignored a message on %s: not a topic restday reads", msg.topic)
             return "ignored"
-        try:
-            outcome = self._parse_and_store(kind, msg)
-        except devices.InputRejected as exc:
-            log.warning("rejected a %s message on %s: %s", kind, msg.topic, exc)
-            self._store.bump(kind, "rejected")
-            return "rejected"
-        if outcome == "duplicate":
-            self._store.bump(kind, "duplicates")
+        rejected: devices.InputRejected | None = None
+        with self._store.batch():
+            try:
+                outcome = self._parse_and_store(kind, msg)
+            except devices.InputRejected as exc:
+                rejected, outcome = exc, "rejected"
+            if outcome in ("rejected", "duplicate"):
+                self._store.bump(kind, "duplicates" if rejected is None else "rejected")
+        if rejected is not None:  # logged once committed: a held message is tried again
+            log.warning("rejected a %s message on %s: %s", kind, msg.topic, rejected)
         return outcome
 
     def _sync(self, msg: InboundMessage) -> Outcome:

@@ -3,7 +3,9 @@
 Everything arrives as an event on `Worker.put` (paho's thread, the scheduler's jobs and the
 service only enqueue). For each event the worker writes the store, acknowledges the input,
 re-evaluates, and publishes: the retained state when it changed, notifications once per
-cause, diagnostics at most once a minute. No exception in a handler stops the worker.
+cause, diagnostics at most once a minute (at once when the store fails or recovers). No
+exception in a handler stops the worker; a store that cannot be written holds the inputs
+(inputs.py) while evaluating and publishing go on from memory.
 """
 
 from __future__ import annotations
@@ -21,19 +23,17 @@ from restday import __version__
 from restday.clock import Clock
 from restday.config import Config
 from restday.daemon import notifications, sync_results
-from restday.daemon.inputs import InputHandler, Stored
+from restday.daemon.inputs import InputHandler, Outcome, Stored
 from restday.events import Event, InboundMessage, SyncResult, Tick
 from restday.integrations import homeassistant
 from restday.models import Recommendation
 from restday.rules.engine import evaluate
-from restday.store import Store
+from restday.store import Store, StoreError
 from restday.topics import Topics
 
 log = logging.getLogger(__name__)
 
-DIAGNOSTICS_MIN_INTERVAL = timedelta(
-    minutes=1
-)  # a changed health is re-published at most this often
+DIAGNOSTICS_MIN_INTERVAL = timedelta(minutes=1)  # a change is re-published at most this often
 HA_BIRTH_DEBOUNCE = timedelta(seconds=10)  # several HA births in a burst give one re-send
 QUEUE_POLL_S = 1.0  # the worker wakes this often even when idle (for `alive` checks)
 HEARTBEAT_STALE_S = 120.0  # no loop turn for this long means the worker is hung
@@ -81,6 +81,8 @@ class Worker:
         self._last_birth_resend: datetime | None = None
         self._last_diag: str | None = None
         self._last_diag_at: datetime | None = None
+        self._diag_store_ok = True  # the store's health as last published
+        self._figures = (store.counters(), store.counts())  # the last read, for diagnostics
         self._beat = time.monotonic()  # the loop's last turn (monotonic: a liveness measure)
         self._sent: set[str] = set()  # keys known to be in the store's `sent` table
         self.recommendation: Recommendation | None = None
@@ -153,7 +155,8 @@ class Worker:
         elif event is Tick.DAY_ROLLOVER:
             self.refresh()
         elif event is Tick.HOUSEKEEPING:
-            self._diagnostics(force=False)
+            self._apply(self._inputs.retry(self.clock.now()))
+        self._diagnostics(force=False)
 
     def _message(self, msg: InboundMessage) -> None:
         if msg.topic == self.topics.ha_status:
@@ -161,31 +164,45 @@ class Worker:
             if msg.payload.strip() == b"online":
                 self._ha_birth()
             return
-        outcome = self._inputs.handle(msg)
-        msg.ack()  # after the store committed what it carried (or it was refused)
-        if isinstance(outcome, Stored):
-            self._history = outcome.history_with(self._history)
-            if outcome.pain_level is not None:
-                self.publisher.publish(
-                    self.topics.pain, str(outcome.pain_level), retain=True, qos=1
-                )
-            self.refresh()
-        elif outcome == "sync":
-            self._request_sync()  # in a job thread; its result comes back as an event
-            self.refresh(force=True)
-        self._diagnostics(force=False)
+        self._apply(self._inputs.take(msg))  # each acknowledged once its input is stored
+
+    def _apply(self, outcomes: list[Stored | Outcome]) -> None:
+        """The inputs just stored into the history; one evaluation for them all."""
+        sync = stored = False
+        for outcome in outcomes:
+            if isinstance(outcome, Stored):
+                stored = True
+                self._history = outcome.history_with(self._history)
+                if outcome.pain_level is not None:
+                    self.publisher.publish(
+                        self.topics.pain, str(outcome.pain_level), retain=True, qos=1
+                    )
+            elif outcome == "sync":
+                sync = True
+                self._request_sync()  # in a job thread; its result comes back as an event
+        if stored or sync:
+            self.refresh(force=sync)
 
     def _sync_result(self, result: SyncResult) -> None:
-        was = self.store.get_state(AUTH_STATE_KEY)
+        before = self._strava["auth"]
         self._strava.update(
             auth=result.auth, last_error=result.error, calls_today=result.calls_today
         )
         if result.error is None and result.auth == "ok":
             self._strava["last_sync"] = result.finished_at.isoformat(timespec="seconds")
-            self.store.set_state(LAST_SYNC_KEY, str(self._strava["last_sync"]))
-        report = sync_results.store_result(self.store, result)
-        if report is not None or result.athlete is not None:
-            self._history = self.store.history()
+        try:  # a store that fails loses nothing: the next sync resumes from the history
+            was = self.store.get_state(AUTH_STATE_KEY)
+            with self.store.batch():
+                if result.error is None and result.auth == "ok":
+                    self.store.set_state(LAST_SYNC_KEY, str(self._strava["last_sync"]))
+                report = sync_results.store_result(self.store, result)
+                self.store.set_state(AUTH_STATE_KEY, result.auth)
+            self._inputs.wrote()
+            if report is not None or result.athlete is not None:
+                self._history = self.store.history()
+        except StoreError as exc:
+            self._inputs.health.failed(exc)
+            was, report = str(before), None
         rec = self.refresh()
         if report is not None and not result.backfill:
             for note in sync_results.post_runs(
@@ -195,8 +212,6 @@ class Worker:
         if result.auth == "required" and was != "required":
             since = result.finished_at.isoformat(timespec="seconds")
             self._notify(notifications.auth_required(since, result.error or ""))
-        self.store.set_state(AUTH_STATE_KEY, result.auth)
-        self._diagnostics(force=False)
 
     # --- publishing -----------------------------------------------------------------------
 
@@ -225,7 +240,12 @@ class Worker:
         if note.key in self._sent:
             return
         self._sent.add(note.key)
-        if self.store.mark_sent(note.key, self.clock.now()):
+        try:
+            first = self.store.mark_sent(note.key, self.clock.now())
+        except StoreError as exc:  # sent all the same: a restart may send it a second time
+            self._inputs.health.failed(exc)
+            first = True
+        if first:
             log.info("notification %s: %s", note.event_type, note.title)
             self.publisher.publish(self.topics.notification, note.to_json(), qos=1)
 
@@ -257,6 +277,7 @@ class Worker:
     def _diagnostics(self, *, force: bool) -> None:
         now = self.clock.now()
         last = self._last_diag_at
+        force = force or self._inputs.health.ok != self._diag_store_ok  # failed or recovered
         if not force and last is not None and abs(now - last) < DIAGNOSTICS_MIN_INTERVAL:
             return  # the housekeeping tick publishes a change once the minute is over
         payload = self.diagnostics()
@@ -264,12 +285,17 @@ class Worker:
         if not force and comparable == self._last_diag:
             return
         self._last_diag, self._last_diag_at = comparable, now
+        self._diag_store_ok = self._inputs.health.ok
         self.publisher.publish(self.topics.diagnostics, json.dumps(payload), retain=True, qos=1)
 
     def diagnostics(self) -> dict[str, object]:
-        counters = self.store.counters()
-        counts = self.store.counts()
+        try:
+            self._figures = (self.store.counters(), self.store.counts())
+        except StoreError as exc:  # the last figures read stand
+            self._inputs.health.failed(exc)
+        counters, counts = self._figures
         stored = {"scale": counts.weigh_ins, "sleep": counts.sleeps, "pain": counts.pains}
+        health = self._inputs.health
         return {
             "version": __version__,
             "uptime_s": int((self.clock.now() - self._started).total_seconds()),
@@ -284,6 +310,7 @@ class Worker:
             "activities": counts.activities,
             "strava": dict(self._strava),
             "mqtt": {"reconnects": self._reconnects()},
+            "store": {"ok": health.ok, "error": health.error, "held": self._inputs.held},
         }
 
     def _today(self) -> date:

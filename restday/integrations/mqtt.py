@@ -2,8 +2,8 @@
 
 One paho client (callback API 2, MQTT 3.1.1) with a persistent session (fixed client id,
 `clean_session=False`): QoS 1 inputs sent while restday was stopped arrive when it starts.
-Last will: retained `offline` on `<base>/status`; each connect publishes retained `online`,
-subscribes again (QoS 1) and calls `on_connected`. Acks are manual: the worker calls
+Last will: retained `offline` on `<base>/status`; each connect subscribes again (QoS 1),
+then publishes retained `online` and calls `on_connected`. Acks are manual: the worker calls
 `InboundMessage.ack` once the store committed, so a crash in between means a redelivery.
 Callbacks run on paho's thread: they hand over and return, never block, never raise. A broker
 that is down is retried with back-off and logged once per outage. `TCP_NODELAY` is set: without
@@ -235,9 +235,9 @@ class MqttLink:
         else:
             log.info("MQTT: connected to %s again (reconnect %d)", self._where, self.reconnects)
         try:
-            self.publish(self.status_topic, ONLINE, retain=True, qos=STATUS_QOS)
-            if self._subscriptions:
+            if self._subscriptions:  # first: a client that acts on `online` is heard
                 client.subscribe([(topic, SUBSCRIBE_QOS) for topic in self._subscriptions])
+            self.publish(self.status_topic, ONLINE, retain=True, qos=STATUS_QOS)
             self._on_connected_cb()
         except Exception:
             log.exception("MQTT: handling the connection failed")
