@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from datetime import date
 from enum import StrEnum
 
-from restday.models import Activity, SportKind
+from restday.models import METERS_PER_KM, Activity, SportKind
 from restday.rules.settings import Profile, Sex
 
 
@@ -78,9 +79,14 @@ def activity_loads(
     if source is LoadSource.MINUTES:
         return source, [minutes_load(a) for a in activities]
 
-    measured: list[float | None] = [
-        trimp(a, profile) if source is LoadSource.TRIMP else a.suffer_score for a in activities
-    ]
+    measured = (
+        _trimps(activities, profile)
+        if source is LoadSource.TRIMP
+        else [a.suffer_score for a in activities]
+    )
+    if None not in measured:  # nothing to estimate: no per-sport rates needed
+        return source, [float(load) for load in measured if load is not None]
+
     per_minute: dict[SportKind, list[float]] = {}
     for activity, load in zip(activities, measured, strict=True):
         if load is not None and activity.moving_minutes > 0:
@@ -102,3 +108,47 @@ def activity_loads(
             scale = 1.0 if activity.kind in medians else SPORT_FACTOR[activity.kind]
             loads.append(activity.moving_minutes * rate * scale)
     return source, loads
+
+
+def _trimps(activities: Sequence[Activity], profile: Profile) -> list[float | None]:
+    """`trimp` of each activity: the same arithmetic in one tight loop, as it runs over the
+    whole history at every evaluation."""
+    max_hr, rest_hr = profile.max_hr, profile.resting_hr
+    if max_hr is None or rest_hr is None or max_hr <= rest_hr:
+        return [None] * len(activities)
+    k, b = _TRIMP_CONSTANTS[profile.sex]
+    span = max_hr - rest_hr
+    exp = math.exp
+    out: list[float | None] = []
+    for activity in activities:
+        hr = activity.average_heartrate
+        if hr is None:
+            out.append(None)
+            continue
+        reserve = min(1.0, max(0.0, (hr - rest_hr) / span))
+        out.append(activity.moving_time_s / 60.0 * reserve * k * exp(b * reserve))
+    return out
+
+
+def day_series(
+    activities: Sequence[Activity],
+    activity_days: Sequence[date],
+    loads: Sequence[float],
+    first_day: date | None,
+    today: date,
+) -> tuple[list[float], dict[date, float], dict[date, float]]:
+    """Load per day (first_day … today), run km per day and longest run per day, in one pass."""
+    if first_day is None:
+        return [], {}, {}
+    daily = [0.0] * ((today - first_day).days + 1)
+    first = first_day.toordinal()
+    run_km: dict[date, float] = {}
+    longest: dict[date, float] = {}
+    run = SportKind.RUN
+    for activity, day, load in zip(activities, activity_days, loads, strict=True):
+        daily[day.toordinal() - first] += load
+        if activity.kind is run:
+            distance = activity.distance_m / METERS_PER_KM
+            run_km[day] = run_km.get(day, 0.0) + distance
+            longest[day] = max(longest.get(day, 0.0), distance)
+    return daily, run_km, longest

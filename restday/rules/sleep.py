@@ -191,7 +191,8 @@ def nightly_means(
         local_end = ctx.local_datetime(session.end)
         if measured is not None and local_end.time() <= NIGHT_ENDS_BY:
             values[local_end.date()].append(measured)
-    return {day: statistics.mean(vs) for day, vs in values.items()}
+    # One value is its own mean (statistics.mean's exact arithmetic would return it unchanged).
+    return {day: vs[0] if len(vs) == 1 else statistics.mean(vs) for day, vs in values.items()}
 
 
 def _window(nightly: dict[date, float], today: date, days: int) -> list[float]:
