@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +25,10 @@ EXIT_WITHIN_S = 5.0  # the promise: SIGTERM to exit 0 in under 5 s
 
 
 @contextmanager
-def restday_run(config: Config, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def restday_run(
+    config: Config, log: Path, *, preexec: Callable[[], None] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`restday run` as systemd starts it (`preexec` runs in the child before exec)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESTDAY_")}
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -33,6 +36,7 @@ def restday_run(config: Config, log: Path) -> Iterator[subprocess.Popen[bytes]]:
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            preexec_fn=preexec,
         )
     try:
         yield process

@@ -16,7 +16,6 @@ import resource
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -119,19 +118,8 @@ def restday_run_on_a_full_disk(config: Config, log: Path) -> Iterator[subprocess
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (WAL_ROOM_BYTES, WAL_ROOM_BYTES))
 
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "restday", "run", "--config", str(config.config_path)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=limit,
-        )
-    try:
+    with restday_run(config, log, preexec=limit) as process:
         yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_a_full_disk_gives_one_error_a_diagnostic_and_no_acknowledgement_of_what_was_not_stored(
