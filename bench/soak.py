@@ -156,8 +156,11 @@ class Producer:
         return out
 
 
-def produce(broker: Mosquitto, inputs: list[Input], rate: float, pid: int) -> list[float]:
-    """Publish the inputs at `rate` a second (QoS 1); returns when each was sent."""
+def produce(
+    broker: Mosquitto, inputs: list[Input], rate: float, pid: int, first: int = 0
+) -> list[float]:
+    """Publish the inputs at `rate` a second (QoS 1); returns when each was sent. `first`:
+    the number of the first one, for the progress lines."""
     sender = client(broker, "soak-producer", True)
     sent: list[float] = []
     start = time.perf_counter()
@@ -168,8 +171,8 @@ def produce(broker: Mosquitto, inputs: list[Input], rate: float, pid: int) -> li
                 time.sleep(delay)
             sent.append(time.perf_counter())
             sender.publish(item.topic, item.payload, qos=1)
-            if i and i % PROGRESS_EVERY == 0:
-                print(f"  {i:>7,} sent {time.perf_counter() - start:5.0f} s  {figures(pid).line()}")
+            if (first + i) % PROGRESS_EVERY == 0:
+                print(f"  {first + i:>7,} sent  {figures(pid).line()}")
     finally:
         sender.disconnect()
         sender.loop_stop()
@@ -226,7 +229,7 @@ def main() -> int:
                 warm = produce(broker, inputs[:warmup], args.rate, process.pid)
                 drained(states, inputs[:warmup], warm)
                 warm_figures = figures(process.pid)
-                rest = produce(broker, inputs[warmup:], args.rate, process.pid)
+                rest = produce(broker, inputs[warmup:], args.rate, process.pid, warmup)
                 drained(states, inputs, warm + rest)
                 end_figures = figures(process.pid)
             finally:
