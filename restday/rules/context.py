@@ -8,6 +8,7 @@ Its cost does not grow with the number of nights, weigh-ins and pain reports: th
 scanned inside the last `WINDOW_DAYS` days (older ones are found by bisection when a rule asks
 for them), so a long-running service answers each input as fast on day 1,000 as on day 10.
 Activities are walked once, with cheap operations, for the load series that spans them all.
+`prune` keeps of a history only what evaluations from now on can read (a daemon's memory).
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ class Context:
     gear: tuple[Gear, ...]
     first_day: date | None  # local day of the first activity
     daily_load: tuple[float, ...]  # first_day … today, one value a day
-    run_km_by_day: dict[date, float]
-    longest_run_by_day: dict[date, float]
+    run_km_by_day: dict[date, float]  # of the last WINDOW_DAYS days
+    longest_run_by_day: dict[date, float]  # of the last WINDOW_DAYS days
     night_hours: dict[date, float]  # sleep that ended that day 00:00–14:00 local (WINDOW_DAYS)
     acute_load: float | None
     chronic_load: float | None
@@ -118,9 +119,10 @@ class Context:
         source, loads = activity_loads(activities, profile)
         first_day = activity_days[0] if activity_days else None
         active_days = frozenset(activity_days)
-        daily, run_km, longest = day_series(activities, activity_days, loads, first_day, today)
+        window = today - timedelta(days=WINDOW_DAYS - 1)
+        daily, run_km, longest = day_series(activities, activity_days, loads, today, window)
 
-        window_start = datetime.combine(today - timedelta(days=WINDOW_DAYS - 1), time(0), tz)
+        window_start = datetime.combine(window, time(0), tz)
         all_sleeps = Timeline.until(history.sleeps, now, _sleep_end)
         sleeps = all_sleeps.since(window_start)
         nights: dict[date, float] = defaultdict(float)
@@ -242,8 +244,9 @@ def prune(history: History, now: datetime, profile: Profile, rules: RulesConfig)
     for years holds a bounded amount: every activity and shoe (the load series spans them all),
     the nights of the last WINDOW_DAYS days, the weigh-ins as far back as a rule looks and the
     latest one, every pain report since yesterday with the last one of each earlier day of an
-    unbroken run (and the latest), and everything stamped after `now`. An input added later that
-    is older than that is never read by a rule either.
+    unbroken run (and the latest), and everything stamped after `now`. Evaluations at `now` or
+    later give what they give on the whole history, also after new inputs are added (one older
+    than the kept part is never read by a rule either).
     """
     tz = profile.timezone
     today = now.astimezone(tz).date()
@@ -260,11 +263,11 @@ def prune(history: History, now: datetime, profile: Profile, rules: RulesConfig)
     earlier = _last_pain_of_each_day(pains, recent, today - timedelta(days=2), tz)
     if recent and not earlier:
         earlier.append(pains[recent - 1])  # the latest of all: the pain echo's level
-    return History(
+    return History(  # (a slice from 0 is the tuple itself: nothing is copied when none goes)
         activities=history.activities,
         sleeps=history.sleeps[bisect.bisect_left(history.sleeps, window_start, key=_sleep_end) :],
         body=body[first:],
-        pains=(*earlier, *pains[recent:]),
+        pains=pains if len(earlier) == recent else (*earlier, *pains[recent:]),
         gear=history.gear,
     )
 

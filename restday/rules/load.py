@@ -4,10 +4,13 @@ Banister TRIMP from average heart rate when the athlete's max and resting HR are
 most activities have HR; else Strava's `suffer_score` when most have it; else moving minutes
 scaled by sport. An activity lacking the chosen source is estimated from its minutes × the
 median load per minute of its sport (of all activities when its sport has none).
+
+`day_series` sums the loads into one value a day, for the exponential averages.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections.abc import Sequence
@@ -125,7 +128,9 @@ def _trimps(activities: Sequence[Activity], profile: Profile) -> list[float | No
         if hr is None:
             out.append(None)
             continue
-        reserve = min(1.0, max(0.0, (hr - rest_hr) / span))
+        reserve = (hr - rest_hr) / span  # min(1.0, max(0.0, …)) as `trimp`, without calls
+        reserve = reserve if reserve > 0.0 else 0.0
+        reserve = reserve if reserve < 1.0 else 1.0
         out.append(activity.moving_time_s / 60.0 * reserve * k * exp(b * reserve))
     return out
 
@@ -134,19 +139,22 @@ def day_series(
     activities: Sequence[Activity],
     activity_days: Sequence[date],
     loads: Sequence[float],
-    first_day: date | None,
     today: date,
+    runs_since: date,
 ) -> tuple[list[float], dict[date, float], dict[date, float]]:
-    """Load per day (first_day … today), run km per day and longest run per day, in one pass."""
-    if first_day is None:
+    """Load per day (the first activity's day … today) over the whole history, and run km and
+    longest run per day from `runs_since` on (no rule looks further back for those)."""
+    if not activity_days:
         return [], {}, {}
-    daily = [0.0] * ((today - first_day).days + 1)
-    first = first_day.toordinal()
+    first = activity_days[0].toordinal()
+    daily = [0.0] * (today.toordinal() - first + 1)
+    for day, load in zip(activity_days, loads, strict=True):
+        daily[day.toordinal() - first] += load
     run_km: dict[date, float] = {}
     longest: dict[date, float] = {}
     run = SportKind.RUN
-    for activity, day, load in zip(activities, activity_days, loads, strict=True):
-        daily[day.toordinal() - first] += load
+    for i in range(bisect.bisect_left(activity_days, runs_since), len(activities)):
+        activity, day = activities[i], activity_days[i]
         if activity.kind is run:
             distance = activity.distance_m / METERS_PER_KM
             run_km[day] = run_km.get(day, 0.0) + distance
