@@ -55,6 +55,8 @@ STATE_ATTRIBUTES = (
     " 'reasons': value_json.reasons, 'stale': value_json.stale,"
     " 'waiting': value_json.waiting, 'evaluated_at': value_json.evaluated_at} | tojson }}"
 )
+# the store cannot be written (full disk, read-only file system): inputs are held meanwhile
+STORE_PROBLEM = "{{ 'OFF' if value_json.store.ok else 'ON' }}"
 REJECTED_TOTAL = "{{ value_json.inputs.values() | map(attribute='rejected') | sum }}"
 SYNC_ATTRIBUTES = (
     "{{ {'last_error': value_json.strava.last_error,"
@@ -225,6 +227,18 @@ def discovery_payload(
         value_template=REJECTED_TOTAL,
         json_attributes_topic=t.diagnostics,
         json_attributes_template="{{ value_json.inputs | tojson }}",
+    )
+    add(
+        "binary_sensor",
+        "store_problem",
+        "Store problem",
+        icon="mdi:database-alert",
+        entity_category=DIAGNOSTIC,
+        device_class="problem",
+        state_topic=t.diagnostics,
+        value_template=STORE_PROBLEM,
+        json_attributes_topic=t.diagnostics,
+        json_attributes_template="{{ value_json.store | tojson }}",
     )
     add(
         "sensor",

@@ -57,6 +57,7 @@ DIAGNOSTICS: dict[str, object] = {
         "calls_today": 41,
     },
     "mqtt": {"reconnects": 1},
+    "store": {"ok": True, "error": None, "held": 0},
 }
 
 # key, platform, the topic it reads (state_topic) or None
@@ -72,10 +73,11 @@ ENTITIES = [
     ("pain", "number", "restday/me/pain"),
     ("sync", "button", None),
     ("rejected_inputs", "sensor", "restday/me/diagnostics"),
+    ("store_problem", "binary_sensor", "restday/me/diagnostics"),
     ("strava_auth", "sensor", "restday/me/diagnostics"),
     ("last_sync", "sensor", "restday/me/diagnostics"),
 ]
-DIAGNOSTIC_KEYS = ("rejected_inputs", "strava_auth", "last_sync")
+DIAGNOSTIC_KEYS = ("rejected_inputs", "store_problem", "strava_auth", "last_sync")
 
 
 def components(
@@ -262,6 +264,17 @@ def test_diagnostics_count_rejected_inputs_with_the_count_per_kind() -> None:
     attributes = json.loads(render(found["json_attributes_template"], DIAGNOSTICS))
     assert attributes["scale"]["rejected"] == 2
     assert attributes["pain"]["rejected"] == 1
+
+
+def test_a_store_that_cannot_be_written_turns_the_problem_sensor_on_with_the_cause() -> None:
+    found = component("store_problem")
+    assert (found["device_class"], found["entity_category"]) == ("problem", "diagnostic")
+    assert render(found["value_template"], DIAGNOSTICS) == "OFF"
+    error = "cannot write the store /var/lib/restday/restday.db: database or disk is full"
+    failing = {**DIAGNOSTICS, "store": {"ok": False, "error": error, "held": 3}}
+    assert render(found["value_template"], failing) == "ON"
+    attributes = json.loads(render(found["json_attributes_template"], failing))
+    assert attributes == {"ok": False, "error": error, "held": 3}
 
 
 def test_diagnostics_show_strava_authorisation_and_last_sync() -> None:
