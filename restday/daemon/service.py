@@ -94,6 +94,10 @@ class Service:
         ):
             self.worker.put(Tick.MORNING_REPORT)
         self.link.start()
+        if self.sync is not None:
+            # stravalib (~16 MB, ~0.3 s) is imported here, while MQTT connects, not before it;
+            # and in this thread: imported in a job thread, its malloc arena keeps ~1 MB more.
+            self.sync.client.load()
         self.scheduler.start()
         log.info(
             "restday is running: broker %s:%d, state on %s",
@@ -136,7 +140,7 @@ def _strava_sync(
     put: Callable[[Event], None],
     newest_start: Callable[[], datetime | None],
 ) -> StravaSync | None:
-    """The Strava side, only when configured: stravalib costs memory and start-up time."""
+    """The Strava side, only when configured (stravalib itself is imported at `start`)."""
     if not (config.strava.client_id and config.strava.client_secret.get_secret_value()):
         return None
     from restday.daemon.strava_sync import StravaSync

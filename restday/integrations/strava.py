@@ -12,28 +12,23 @@ What stravalib would otherwise do on its own is done here instead:
   it never sleeps. After a 429, or at 90 % of a limit, calls raise `RateLimited` without any
   HTTP until the next quarter hour (or UTC midnight for a daily limit).
 - failures become one sentence: 5xx, timeouts, refused connections → `Unavailable`.
+- memory and start-up: requests and stravalib are imported at the first request, not when
+  the module is (`restday run` comes online without waiting for them), and stravalib's
+  import keeps numpy out of pint (see `_import_stravalib`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, TypeVar
-
-import requests
-from requests.adapters import HTTPAdapter
-from requests.models import PreparedRequest, Response
-from requests.utils import should_bypass_proxies
-from stravalib import exc as strava_exc
-from stravalib.client import Client
-from stravalib.protocol import RequestMethod, Scope
-from stravalib.util.limiter import RateLimiter
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from restday.clock import Clock, SystemClock
 from restday.config import StravaConfig
@@ -45,6 +40,11 @@ from restday.integrations.strava_auth import StravaError as StravaError
 from restday.integrations.strava_auth import Token as Token
 from restday.integrations.strava_auth import TokenStore as TokenStore
 from restday.integrations.strava_auth import Unavailable as Unavailable
+
+if TYPE_CHECKING:  # imported for real at the first request: see `_import_stravalib`
+    from stravalib import exc as strava_exc
+    from stravalib.client import Client
+    from stravalib.protocol import Scope
 
 log = logging.getLogger(__name__)
 
@@ -69,44 +69,85 @@ NOT_CONFIGURED = "Strava is not configured: set strava.client_id and strava.clie
 T = TypeVar("T")
 
 
-class _StravaAdapter(HTTPAdapter):
-    """Sends stravalib's https://www.strava.com requests to `api_url`, each with a timeout."""
-
-    def __init__(
-        self, api_url: str, timeout: tuple[float, float], on_send: Callable[[], None]
-    ) -> None:
-        super().__init__()
-        self._api_url = api_url
-        self._timeout = timeout
-        self._on_send = on_send
-
-    def send(
-        self,
-        request: PreparedRequest,
-        stream: bool = False,
-        timeout: float | tuple[float | None, float | None] | None = None,
-        verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
-        proxies: dict[str, str] | None = None,
-    ) -> Response:
-        url = request.url or ""
-        if url == STRAVA_ORIGIN or url.startswith(STRAVA_ORIGIN + "/"):
-            request.url = self._api_url + url.removeprefix(STRAVA_ORIGIN)
-            if should_bypass_proxies(request.url, no_proxy=None):
-                proxies = {}  # the environment's proxies were chosen for www.strava.com
-        self._on_send()
-        return super().send(request, stream, timeout or self._timeout, verify, cert, proxies)
+_IMPORT_LOCK = threading.Lock()  # one thread hides numpy while stravalib is imported
 
 
-class _UsageRecorder(RateLimiter):
-    """stravalib's limiter hook that only hands the response headers on: it never sleeps."""
+def _import_stravalib() -> None:
+    """Import stravalib once, without numpy.
 
-    def __init__(self, record: Callable[[Mapping[str, str]], None]) -> None:
-        super().__init__()
-        self._record = record
+    stravalib builds a pint unit registry when it is imported, and pint imports numpy
+    whenever numpy is installed (it is with the `plot` extra): 12 MB resident and 60 ms for
+    pint's array support, which restday never uses (it reads Strava's JSON, not stravalib's
+    unit-bearing models). So `import numpy` fails for the length of this import only; numpy
+    stays importable afterwards, and pint keeps working on plain numbers.
+    """
+    with _IMPORT_LOCK:
+        if "stravalib.client" in sys.modules:
+            return
+        hide = "numpy" not in sys.modules
+        if hide:
+            sys.modules["numpy"] = None  # type: ignore[assignment]  # import raises ImportError
+        try:
+            import stravalib.client  # noqa: F401
+        finally:
+            if hide and "numpy" in sys.modules and sys.modules["numpy"] is None:
+                del sys.modules["numpy"]
 
-    def __call__(self, args: dict[str, str], method: RequestMethod) -> None:
-        self._record(args)
+
+def _stravalib_client(
+    api_url: str,
+    timeouts: tuple[float, float],
+    on_send: Callable[[], None],
+    record: Callable[[Mapping[str, str]], None],
+) -> Client:
+    """stravalib's client on a `requests.Session` whose adapter sends stravalib's
+    https://www.strava.com requests to `api_url`, each with `timeouts` (connect, read),
+    calling `on_send` before each; its rate limiter only hands the response headers to
+    `record`, it never sleeps."""
+    _import_stravalib()
+    from requests import Session
+    from requests.adapters import HTTPAdapter
+    from requests.models import PreparedRequest, Response
+    from requests.utils import should_bypass_proxies
+    from stravalib.client import Client
+    from stravalib.protocol import RequestMethod
+    from stravalib.util.limiter import RateLimiter
+
+    class StravaAdapter(HTTPAdapter):
+        """Sends stravalib's https://www.strava.com requests to `api_url`."""
+
+        def send(
+            self,
+            request: PreparedRequest,
+            stream: bool = False,
+            timeout: float | tuple[float | None, float | None] | None = None,
+            verify: bool | str = True,
+            cert: str | tuple[str, str] | None = None,
+            proxies: dict[str, str] | None = None,
+        ) -> Response:
+            url = request.url or ""
+            if url == STRAVA_ORIGIN or url.startswith(STRAVA_ORIGIN + "/"):
+                request.url = api_url + url.removeprefix(STRAVA_ORIGIN)
+                if should_bypass_proxies(request.url, no_proxy=None):
+                    proxies = {}  # the environment's proxies were chosen for www.strava.com
+            on_send()
+            return super().send(request, stream, timeout or timeouts, verify, cert, proxies)
+
+    class UsageRecorder(RateLimiter):
+        """stravalib's limiter hook that only hands the response headers on."""
+
+        def __call__(self, args: dict[str, str], method: RequestMethod) -> None:
+            record(args)
+
+    session = Session()
+    adapter = StravaAdapter()
+    for prefix in (STRAVA_ORIGIN + "/", "https://", "http://"):  # redirects time out too
+        session.mount(prefix, adapter)
+    os.environ.setdefault(SILENCE_ENV, "true")  # restday passes the credentials itself
+    strava = Client(rate_limiter=UsageRecorder(), requests_session=session)
+    strava.protocol.client_id = None  # so stravalib never refreshes on its own:
+    strava.protocol.client_secret = None  # it could not save the rotated token
+    return strava
 
 
 def next_quarter(moment: datetime) -> datetime:
@@ -144,16 +185,24 @@ class StravaClient:
         self._calls: tuple[date, int] = (self._clock.now().date(), 0)
         self._calls_lock = threading.Lock()
         self._last_error: str | None = None
-        session = requests.Session()
-        timeout = (connect_timeout_s, read_timeout_s)
-        adapter = _StravaAdapter(config.api_url, timeout, self._count_call)
-        for prefix in (STRAVA_ORIGIN + "/", "https://", "http://"):  # redirects time out too
-            session.mount(prefix, adapter)
-        os.environ.setdefault(SILENCE_ENV, "true")  # restday passes the credentials itself
-        limiter = _UsageRecorder(self._record_usage)
-        self._strava = Client(rate_limiter=limiter, requests_session=session)
-        self._strava.protocol.client_id = None  # so stravalib never refreshes on its own:
-        self._strava.protocol.client_secret = None  # it could not save the rotated token
+        self._timeout = (connect_timeout_s, read_timeout_s)
+        self._stravalib: Client | None = None  # built at the first request
+        self._build_lock = threading.Lock()
+
+    def load(self) -> None:
+        """Import stravalib and build its client now rather than at the first request."""
+        _ = self._strava
+
+    @property
+    def _strava(self) -> Client:
+        """stravalib's client, built (and stravalib imported) when first needed."""
+        if self._stravalib is None:
+            with self._build_lock:
+                if self._stravalib is None:
+                    self._stravalib = _stravalib_client(
+                        self._config.api_url, self._timeout, self._count_call, self._record_usage
+                    )
+        return self._stravalib
 
     @property
     def configured(self) -> bool:
@@ -342,6 +391,9 @@ class StravaClient:
     # --- one HTTP exchange through stravalib, its failures as StravaErrors ---
 
     def _send(self, request: Callable[[], T]) -> T:
+        import requests  # loaded already: `request` was made with stravalib's client
+        from stravalib import exc as strava_exc
+
         api_url = self._config.api_url
         try:
             return request()
@@ -358,6 +410,8 @@ class StravaClient:
             raise Unavailable("Strava's answer could not be read (not the expected JSON)") from None
 
     def _fault(self, fault: strava_exc.Fault) -> Exception:
+        from stravalib import exc as strava_exc
+
         response = fault.response
         if response is None:
             return Unavailable("Strava's answer could not be read")

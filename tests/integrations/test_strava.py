@@ -7,9 +7,13 @@ FixedClock shared by both, and every assertion about "no call" reads the fake's 
 from __future__ import annotations
 
 import errno
+import importlib.util
+import json
 import logging
 import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -591,5 +595,44 @@ def test_creating_a_client_warns_about_nothing(
     for name in ("SILENCE_TOKEN_WARNINGS", "STRAVA_CLIENT_ID", "STRAVA_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     caplog.set_level(logging.DEBUG)
-    StravaClient(config_for(fake), token_path)
+    StravaClient(config_for(fake), token_path).load()  # stravalib's client: built by load()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+SYNC_PROBE = """
+import json, sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from pydantic import SecretStr
+from restday.config import StravaConfig
+from restday.integrations.strava import StravaClient
+client_id, secret, url, token_path = sys.argv[1:]
+config = StravaConfig(client_id=client_id, client_secret=SecretStr(secret), api_url=url)
+client = StravaClient(config, Path(token_path))
+created = sorted({"stravalib", "numpy"} & set(sys.modules))
+runs = client.activities(after=datetime.now(UTC) - timedelta(days=7))
+synced = sorted({"stravalib", "numpy"} & set(sys.modules))
+import numpy  # still there for whoever needs it
+print(json.dumps({"created": created, "synced": synced, "runs": len(runs)}))
+"""
+
+
+def test_strava_costs_no_memory_before_the_first_request_and_never_loads_numpy(
+    tmp_path: Path,
+) -> None:
+    """stravalib (~16 MB) comes with the first request, not with the client; numpy (12 MB
+    through pint, when the plot extra installed it) not at all, yet it stays importable."""
+    if importlib.util.find_spec("numpy") is None:
+        pytest.skip("numpy is not installed: nothing could pull it in")
+    token_path = tmp_path / TOKEN_FILE_NAME
+    with FakeStrava() as fake:  # the system clock, as in a fresh process
+        fake.add(summary_activity(1, datetime.now(UTC) - timedelta(days=1), 8.0))
+        TokenStore(token_path).save(Token.from_json(fake.grant()))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RESTDAY_", "STRAVA_"))}
+        probe = subprocess.run(
+            [sys.executable, "-c", SYNC_PROBE, fake.client_id, fake.client_secret, fake.url,
+             str(token_path)],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    assert json.loads(probe.stdout) == {"created": [], "synced": ["stravalib"], "runs": 1}
