@@ -22,7 +22,7 @@ from restday.ingest import ImportFileError, ingest_activities, read_activity_fil
 from restday.models import History
 from restday.report import HistoryRow, history_text, status_text
 from restday.rules.engine import evaluate
-from restday.store import Store, StoreError
+from restday.store import Store, StoreError, StoreNotWritable
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -155,7 +155,12 @@ def _history(config: Config) -> History:
     if not path.exists():
         log.warning("no store at %s yet: import activities with `restday import FILE` first", path)
         return History()
-    with Store.open(path) as store:
+    try:
+        store = Store.open(path)
+    except StoreNotWritable as exc:  # e.g. a file system gone read-only: still worth reading
+        store = Store.open(path, read_only=True)
+        log.warning("%s; reading it read-only", exc)
+    with store:
         return store.history()
 
 

@@ -18,10 +18,14 @@ daemon's worker thread); it is not meant for concurrent use from several threads
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
+import os
+import pwd
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -96,6 +100,11 @@ class StoreError(Exception):
     cannot be written now (disk full, read-only file system, I/O error, locked too long)."""
 
 
+class StoreNotWritable(StoreError):
+    """The store cannot be opened for writing because its file system is read-only or restday
+    may not write there; `Store.open(path, read_only=True)` may still read it."""
+
+
 @dataclass(frozen=True, slots=True)
 class UpsertResult:
     added: int = 0
@@ -116,31 +125,49 @@ class StoreCounts:
 class Store:
     """An open restday store; use `Store.open(path)` as a context manager."""
 
-    def __init__(self, conn: sqlite3.Connection, where: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
         self._conn = conn
-        self._where = where
+        self._path = path  # None: in memory
+        self._where = ":memory:" if path is None else str(path)
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (creating the folder and the file if needed) and upgrade an older schema."""
+    def open(cls, path: Path, *, read_only: bool = False) -> Store:
+        """Open (creating the folder and the file if needed) and upgrade an older schema.
+
+        `read_only` reads a store that cannot be written (its folder is on a read-only file
+        system, say): no upgrade, nothing created; for `restday status` and `history`.
+        """
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            if read_only:
+                conn = sqlite3.connect(
+                    _read_only_uri(path), uri=True, isolation_level=None, check_same_thread=False
+                )
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the store {path}: {exc}") from None
+            raise _cannot_use(path, exc) from None
         try:
-            _prepare(conn, str(path))
+            _prepare(conn, str(path), read_only=read_only)
+            if not read_only and _refusal(path.parent) == errno.EROFS:
+                # SQLite opens it all the same when a write-ahead log was left behind, read
+                # only, without a word: the first write would fail
+                raise StoreNotWritable(f"cannot use the store {path} (storage.path): "
+                                       f"{_read_only(path.parent)}")  # fmt: skip
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _cannot_use(path, exc) from None
         except BaseException:
             conn.close()
             raise
-        return cls(conn, str(path))
+        return cls(conn, path)
 
     @classmethod
     def open_memory(cls) -> Store:
         """A fresh store in memory (for tests and the demo)."""
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        _prepare(conn, ":memory:")
-        return cls(conn, ":memory:")
+        _prepare(conn, ":memory:", read_only=False)
+        return cls(conn, None)
 
     def close(self) -> None:
         self._conn.close()
@@ -171,7 +198,11 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if not _disk_failure(exc):
                 raise
-            raise StoreError(f"cannot {doing} the store {self._where}: {exc}") from None
+            why = None if self._path is None else _why_unwritable(self._path)
+            if why is None and exc.sqlite_errorname == "SQLITE_FULL" and self._path is not None:
+                why = f"the disk holding {self._path.parent} is full: free some space"
+            advice = why or "check the free space and that the file system is writable"
+            raise StoreError(f"cannot {doing} the store {self._where}: {exc} ({advice})") from None
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -319,8 +350,11 @@ class Store:
         return None if newest is None else datetime.fromisoformat(newest)
 
 
-def _prepare(conn: sqlite3.Connection, where: str) -> None:
-    """Check the file and its schema version, set the pragmas, upgrade an older schema."""
+def _prepare(conn: sqlite3.Connection, where: str, *, read_only: bool) -> None:
+    """Check the file and its schema version, set the pragmas, upgrade an older schema.
+
+    The file's and the disk's failures raise `sqlite3.Error`, for `Store.open` to explain.
+    """
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         tables = {t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -328,7 +362,7 @@ def _prepare(conn: sqlite3.Connection, where: str) -> None:
     except sqlite3.Error as exc:
         if exc.sqlite_errorname == "SQLITE_NOTADB":
             raise StoreError(f"{where} is not a restday store (not an SQLite database)") from None
-        raise StoreError(f"cannot use the store {where}: {exc}") from None
+        raise
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{where} was written by a newer restday (schema {version} > {SCHEMA_VERSION}); "
@@ -337,14 +371,91 @@ def _prepare(conn: sqlite3.Connection, where: str) -> None:
     foreign = {t for t in tables if not t.startswith("sqlite_")} - _TABLES
     if foreign:  # another program's database: leave it alone
         raise StoreError(f"{where} is not a restday store (it has tables {sorted(foreign)})")
-    try:
-        conn.execute("PRAGMA journal_mode = WAL").fetchone()
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    if read_only:
         if version < SCHEMA_VERSION:
-            _upgrade(conn, version, tables)
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot use the store {where}: {exc}") from None
+            raise StoreError(
+                f"cannot read the store {where} here: it was written by an older restday and "
+                "needs an upgrade, which writes it (run restday where it may write the store)"
+            )
+        return
+    conn.execute("PRAGMA journal_mode = WAL").fetchone()
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    if version < SCHEMA_VERSION:
+        _upgrade(conn, version, tables)
+
+
+def _read_only_uri(path: Path) -> str:
+    """An SQLite URI that reads `path` and writes nothing. On a read-only file system with no
+    write-ahead log (the store was closed cleanly) it is `immutable`: SQLite then needs no
+    `-shm` file, which the folder cannot hold, and nothing can change the store meanwhile."""
+    uri = f"{path.absolute().as_uri()}?mode=ro"
+    if path.with_name(path.name + "-wal").exists() or _refusal(path.parent) != errno.EROFS:
+        return uri
+    return f"{uri}&immutable=1"
+
+
+def _cannot_use(path: Path, exc: Exception) -> StoreError:
+    """Why `Store.open` failed: the file system or the permissions when they are the cause."""
+    why = _why_unwritable(path)
+    if why is None:
+        return StoreError(f"cannot use the store {path}: {exc}")
+    return StoreNotWritable(f"cannot use the store {path} (storage.path): {why}")
+
+
+def _why_unwritable(path: Path) -> str | None:
+    """What keeps restday from writing the store at `path`, or None if neither a read-only
+    file system nor a permission is the cause. Asked only after a failure."""
+    folder = next((p for p in path.parents if p.exists()), path.parent)
+    refused = _refusal(folder)
+    if refused == errno.EROFS:
+        return _read_only(folder)
+    if refused in (errno.EACCES, errno.EPERM):
+        return (
+            f"restday (user {_user()}) may not write in {folder}, where it keeps the store "
+            "and its write-ahead log: give that user write access to the folder or point "
+            "storage.path at a folder it may write in"
+        )
+    if refused is None and path.is_file() and not os.access(path, os.W_OK, effective_ids=True):
+        return (
+            f"restday (user {_user()}) may not write {path}: give that user write access to "
+            "the file or point storage.path at a folder it may write in"
+        )
+    return None
+
+
+def _refusal(folder: Path) -> int | None:
+    """The errno with which `folder` refuses a new file (EROFS, EACCES, …); None if it takes one.
+
+    It really creates one, nameless (gone when closed): a file system that the kernel made
+    read-only after an error (ext4 `errors=remount-ro`) does not always say so in `statvfs`
+    or `access`. The store itself is never opened here: closing a second descriptor of it
+    would drop SQLite's locks.
+    """
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return errno.EROFS
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return exc.errno
+    return None
+
+
+def _read_only(folder: Path) -> str:
+    return (
+        f"{folder} is on a read-only file system, and restday writes the store and its "
+        "write-ahead log there: make it writable or point storage.path at a writable folder; "
+        "a file system made read-only after an error (see `dmesg`) needs fsck, or a new SD "
+        "card, and then a restart of restday"
+    )
+
+
+def _user() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid without a name (a container)
+        return str(os.geteuid())
 
 
 def _upgrade(conn: sqlite3.Connection, found: int, tables: set[str]) -> None:

@@ -87,8 +87,7 @@ class StoreHealth:
     def failed(self, exc: StoreError) -> None:
         if self.error is None:
             log.error(
-                "%s (check the free space and that the file system is writable); inputs are "
-                "held (up to %d, unacknowledged) and retried every minute",
+                "%s; inputs are held (up to %d, unacknowledged) and retried every minute",
                 exc,
                 MAX_HELD,
             )
