@@ -106,7 +106,8 @@ class StoreHealth:
 
 class InputHandler:
     """Turns one inbound message into a stored input, or says why not; holds what the store
-    cannot take yet. `take` and `retry` return what got handled, in order, each acknowledged."""
+    cannot take yet. `take` and `retry` return what got handled, in order; `settle` then
+    acknowledges it."""
 
     def __init__(self, config: Config, store: Store, topics: Topics) -> None:
         self._store = store
@@ -116,6 +117,7 @@ class InputHandler:
         self._held: deque[InboundMessage] = deque()
         self._released = 0  # held messages handled since the outage began
         self._overflow_told = False  # MAX_HELD reached: said once per outage
+        self._unsettled: list[Callable[[], None]] = []  # acks waiting for `settle`
 
     @property
     def held(self) -> int:
@@ -165,7 +167,7 @@ class InputHandler:
         self._released, self._overflow_told = 0, False
 
     def _try(self, msg: InboundMessage) -> Stored | Outcome | None:
-        """Handled and acknowledged, or None (not acknowledged) if the store failed."""
+        """Handled (acknowledged at `settle`), or None (never acknowledged) if the store failed."""
         try:
             outcome = self.handle(msg)
         except StoreError as exc:
@@ -174,8 +176,24 @@ class InputHandler:
         except Exception:  # a bug: dropped unacknowledged, not held (it would block the rest)
             log.exception("could not handle a message on %s", msg.topic)
             return "ignored"
-        msg.ack()  # after the store committed what it carried (or it was refused)
+        self._unsettled.append(msg.ack)  # acknowledged by `settle`, once durable
         return outcome
+
+    def settle(self) -> None:
+        """Acknowledge what `take` and `retry` handled, once the store has made it durable
+        (fsync). The worker calls this after publishing what the inputs changed, so the disk's
+        latency is not in front of the new state. If the disk refuses, nothing is acknowledged:
+        the broker delivers those inputs again after a reconnect or a restart, and the store
+        counts them as duplicates of what it holds. Any other write of the event (a sync's
+        activities, a notification sent) is made durable here too."""
+        acks, self._unsettled = self._unsettled, []
+        try:
+            self._store.flush()
+        except StoreError as exc:
+            self.health.failed(exc)
+            return
+        for ack in acks:
+            ack()
 
     def _hold(self, msg: InboundMessage) -> None:
         if len(self._held) < MAX_HELD:

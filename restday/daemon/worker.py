@@ -143,6 +143,13 @@ class Worker:
         return activities[-1].start if activities else None
 
     def handle(self, event: Event) -> None:
+        try:
+            self._dispatch(event)
+        finally:  # what was stored is acknowledged even if publishing failed
+            self._inputs.settle()  # after the new state went out: fsync, then acknowledge
+        self._diagnostics(force=False)
+
+    def _dispatch(self, event: Event) -> None:
         if isinstance(event, InboundMessage):
             self._message(event)
         elif isinstance(event, SyncResult):
@@ -156,7 +163,6 @@ class Worker:
             self.refresh()
         elif event is Tick.HOUSEKEEPING:
             self._apply(self._inputs.retry(self.clock.now()))
-        self._diagnostics(force=False)
 
     def _message(self, msg: InboundMessage) -> None:
         if msg.topic == self.topics.ha_status:

@@ -10,6 +10,7 @@ threshold.
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 from collections.abc import Sequence
 from datetime import timedelta
@@ -65,7 +66,7 @@ def monotony_value(ctx: Context) -> float | None:
     mean = statistics.fmean(loads)
     if not over(mean, 0):
         return None
-    sd = statistics.pstdev(loads)
+    sd = math.sqrt(math.fsum((x - mean) ** 2 for x in loads) / len(loads))  # population SD
     if not over(sd, 0):
         return MONOTONY_CAP
     return min(mean / sd, MONOTONY_CAP)

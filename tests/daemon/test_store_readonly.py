@@ -263,6 +263,7 @@ def test_starting_on_a_read_only_store_says_why_status_still_reads_it_and_a_rest
     topics, db, now = Topics.of(config), config.store_path(), datetime.now(UTC)
     store = Store.open(db)
     store.add_pain(PainReport(now, PAIN_TODAY), str(PAIN_TODAY), now)
+    store.flush()  # as restday does before it acknowledges an input: on the card for good
     if log_left:  # the card fails under a running restday: its write-ahead log stays behind
         medium.go_read_only()
         store.close()
