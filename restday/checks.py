@@ -6,12 +6,12 @@ Each check gives one line: what is fine, or what to fix. The broker is really co
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from restday.config import Config
 from restday.integrations.strava_auth import TokenStore
+from restday.store import why_unwritable
 from restday.topics import Topics
 
 
@@ -35,11 +35,9 @@ def run_checks(config: Config, *, connect: bool = True) -> list[Check]:
 
 
 def _store(path: Path) -> Check:
-    folder = next((p for p in (path, *path.parents) if p.exists()), None)
-    if path.exists() and not os.access(path, os.W_OK):
-        return Check("store", False, f"{path} is not writable for this user")
-    if folder is None or not os.access(folder if folder.is_dir() else folder.parent, os.W_OK):
-        return Check("store", False, f"cannot create {path}: check storage.path")
+    why = why_unwritable(path)  # a read-only file system, a folder or file it may not write
+    if why is not None:
+        return Check("store", False, why)
     return Check("store", True, f"{path}" + ("" if path.exists() else " (created on first use)"))
 
 

@@ -199,7 +199,7 @@ class Store:
         try:
             os.fsync(fd)
         except OSError as exc:
-            why = _why_unwritable(self._path) or "check the disk"
+            why = why_unwritable(self._path) or "check the disk"
             raise StoreError(f"cannot write the store {self._where}: {exc} ({why})") from None
         finally:
             os.close(fd)
@@ -234,7 +234,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if not _disk_failure(exc):
                 raise
-            why = None if self._path is None else _why_unwritable(self._path)
+            why = None if self._path is None else why_unwritable(self._path)
             if why is None and exc.sqlite_errorname == "SQLITE_FULL" and self._path is not None:
                 why = f"the disk holding {self._path.parent} is full: free some space"
             advice = why or "check the free space and that the file system is writable"
@@ -433,13 +433,13 @@ def _read_only_uri(path: Path) -> str:
 
 def _cannot_use(path: Path, exc: Exception) -> StoreError:
     """Why `Store.open` failed: the file system or the permissions when they are the cause."""
-    why = _why_unwritable(path)
+    why = why_unwritable(path)
     if why is None:
         return StoreError(f"cannot use the store {path}: {exc}")
     return StoreNotWritable(f"cannot use the store {path} (storage.path): {why}")
 
 
-def _why_unwritable(path: Path) -> str | None:
+def why_unwritable(path: Path) -> str | None:
     """What keeps restday from writing the store at `path`, or None if neither a read-only
     file system nor a permission is the cause. Asked only after a failure."""
     folder = next((p for p in path.parents if p.exists()), path.parent)

@@ -26,7 +26,8 @@ from restday.daemon import notifications, sync_results
 from restday.daemon.inputs import InputHandler, Outcome, Stored
 from restday.events import Event, InboundMessage, SyncResult, Tick
 from restday.integrations import homeassistant
-from restday.models import Recommendation
+from restday.models import History, Recommendation
+from restday.rules.context import prune
 from restday.rules.engine import evaluate
 from restday.store import Store, StoreError
 from restday.topics import Topics
@@ -74,7 +75,8 @@ class Worker:
         self._unfinished = 0  # events put but not yet handled
         self._thread = threading.Thread(target=self._run, name="restday-worker", daemon=True)
         self._inputs = InputHandler(config, store, self.topics)
-        self._history = store.history()
+        self._history, self._pruned_at = History(), clock.now()
+        self._remember(store.history())
         self._started = clock.now()
         self._last_state: str | None = None
         self._shoes: tuple[str, ...] | None = None
@@ -175,10 +177,11 @@ class Worker:
     def _apply(self, outcomes: list[Stored | Outcome]) -> None:
         """The inputs just stored into the history; one evaluation for them all."""
         sync = stored = False
+        history = self._history
         for outcome in outcomes:
             if isinstance(outcome, Stored):
                 stored = True
-                self._history = outcome.history_with(self._history)
+                history = outcome.history_with(history)
                 if outcome.pain_level is not None:
                     self.publisher.publish(
                         self.topics.pain, str(outcome.pain_level), retain=True, qos=1
@@ -186,6 +189,8 @@ class Worker:
             elif outcome == "sync":
                 sync = True
                 self._request_sync()  # in a job thread; its result comes back as an event
+        if stored:
+            self._remember(history)
         if stored or sync:
             self.refresh(force=sync)
 
@@ -205,7 +210,7 @@ class Worker:
                 self.store.set_state(AUTH_STATE_KEY, result.auth)
             self._inputs.wrote()
             if report is not None or result.athlete is not None:
-                self._history = self.store.history()
+                self._remember(self.store.history())
         except StoreError as exc:
             self._inputs.health.failed(exc)
             was, report = str(before), None
@@ -221,11 +226,22 @@ class Worker:
 
     # --- publishing -----------------------------------------------------------------------
 
+    def _remember(self, history: History) -> None:
+        """Keep of `history` what evaluations from now on can read: every activity, and the
+        nights, weigh-ins and pain reports of the windows the rules look at. Memory stays
+        bounded over months of inputs, and each input costs the same on day 1,000 as on day 1."""
+        now = self.clock.now()
+        self._history, self._pruned_at = prune(history, now, self.profile, self.config.rules), now
+
     def refresh(self, *, force: bool = False) -> Recommendation:
         """Evaluate now; publish the state if it changed and any notification now due."""
-        rec = evaluate(
-            self._history, self.clock.now(), self.profile, self.config.rules, self.config.decision
-        )
+        now = self.clock.now()
+        if now < self._pruned_at:  # the clock went back (a Pi without a real-time clock, say)
+            try:  # what was pruned for the later time may be read again: the store has it all
+                self._remember(self.store.history())
+            except StoreError as exc:
+                self._inputs.health.failed(exc)
+        rec = evaluate(self._history, now, self.profile, self.config.rules, self.config.decision)
         self.recommendation = rec
         shoes = tuple(s.id for s in rec.metrics.shoes)
         if self._shoes is not None and shoes != self._shoes:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from restday.clock import FixedClock
 from restday.events import Tick
+from restday.store import Store
 from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import MORNING, running, state_of, write_config
-from tests.factories import TZ
+from tests.factories import DAY, TZ, night, weigh
 
 XIAOMI = {"weight": 160.6, "weight_unit": "lbs", "water": 55.4,
           "timestamp": "2026-11-20T07:12:03+00:00"}  # fmt: skip
@@ -132,3 +133,26 @@ def test_clock_jumps_never_give_a_burst_of_morning_reports(
             assert wait_until(service.worker.drained)
     reports = [json.loads(m.payload) for m in probe.messages(topics.notification)]
     assert [r["event_type"] for r in reports] == ["morning", "morning"]  # one for each day
+
+
+def test_a_clock_that_started_years_ahead_and_is_corrected_still_shows_last_night(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    """restday keeps in memory only what evaluations from now on read; a Pi that booted with a
+    clock in 2030 must not lose this week's nights once the clock is set right."""
+    config = write_config(tmp_path, broker, topic_prefix)
+    topics = Topics.of(config)
+    with Store.open(config.store_path()) as store:
+        store.add_sleep(night(DAY, 7.5), "{}", MORNING)
+        store.add_body(weigh(DAY, 71.3), "{}", MORNING)
+    clock = FixedClock(MORNING.replace(year=2030))
+    probe.subscribe(topics.state)
+    with running(config, clock) as service:
+        wrong = state_of(probe, topics)
+        assert wrong["evaluated_at"].startswith("2030-11-20")
+        assert wrong["metrics"]["last_sleep_h"] is None
+        clock.set(MORNING)  # NTP answers
+        service.worker.put(Tick.DAY_ROLLOVER)
+        right = state_of(probe, topics, evaluated_at=MORNING.isoformat())
+        assert right["metrics"]["last_sleep_h"] == 7.5
+        assert right["metrics"]["weight_kg"] == 71.3

@@ -17,7 +17,7 @@ import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ def stored_times(db: Path) -> list[datetime]:
     """The weigh-ins' times in the order they were stored (rowid: insertion order)."""
     if not db.exists():
         return []
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
         try:
             rows = conn.execute("SELECT measured_at FROM body ORDER BY rowid").fetchall()
         except sqlite3.OperationalError:  # restday is still creating its tables
@@ -60,7 +60,7 @@ def stored_times(db: Path) -> list[datetime]:
 
 def integrity(db: Path) -> str:
     """`PRAGMA integrity_check`, read-only: restday's next start recovers the log itself."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+    with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import gc
 import json
 import os
 import shutil
@@ -101,7 +100,6 @@ class SdCard:
 
     def repair(self) -> None:
         """What the user does: unmount, check and repair, mount again."""
-        let_go()
         must("umount", str(self.folder))
         fsck = command("e2fsck", "-fy", self.device)
         assert fsck.returncode in (0, 1), f"e2fsck: {fsck.returncode} {fsck.stdout}{fsck.stderr}"
@@ -131,12 +129,6 @@ def needs_root_and(*tools: str) -> None:
         pytest.skip(f"needs {', '.join(missing)} (util-linux, e2fsprogs)")
 
 
-def let_go() -> None:
-    """Close the test's own readers of the store: `with sqlite3.connect(…)` (in the helpers of
-    test_store_faults) does not close a connection, and an open one keeps the card busy."""
-    gc.collect()
-
-
 def mounted(folder: Path) -> bool:
     """Whether `folder` is a mount point (`os.path.ismount` misses a bind mount on one disk)."""
     points = (line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
@@ -145,7 +137,6 @@ def mounted(folder: Path) -> bool:
 
 def unmount(folder: Path) -> None:
     """Unmount, lazily if something still holds it: a test never leaves a mount behind."""
-    let_go()
     if mounted(folder) and command("umount", str(folder)).returncode != 0:
         command("umount", "-l", str(folder))
     assert not mounted(folder)
@@ -285,6 +276,10 @@ def test_starting_on_a_read_only_store_says_why_status_still_reads_it_and_a_rest
     assert json.loads(out)["status"] == "rest"  # today's pain, read from the read-only store
     assert "reading it read-only" in err
     assert main(["history", "--days", "2", "--config", str(config.config_path)]) == 0
+    capsys.readouterr()
+    assert main(["check-config", "--config", str(config.config_path)]) == 1
+    said = capsys.readouterr().out
+    assert f"FIX  store: {medium.folder} is on a read-only file system" in said
 
     medium.repair()
     probe.subscribe(topics.state)
