@@ -3,7 +3,8 @@
 Through one mosquitto with `set_tcp_nodelay true`:
 - input → new state latency p50/p99 of `restday run` (a weigh-in published at QoS 1 until the
   retained state that shows it arrives) at 1, 10 and 100 inputs a second, each rate for about
-  --seconds, next to a bare paho relay (ping → relay → pong, QoS 1 both ways) paced the same;
+  --seconds (and for at least MIN_SAMPLES inputs: a p99 needs a hundred), next to a bare paho
+  relay (ping → relay → pong, QoS 1 both ways) paced the same;
 - startup to the retained `online`, and resident memory at idle: with the bundled sample
   athlete, with Strava configured (a local stand-in), and after a 10-year history is loaded
   (bench/bench_evaluate.py's builder: a run, a night and a weigh-in a day).
@@ -61,6 +62,7 @@ REPLY_TIMEOUT_S = 5.0  # a reply later than this counts as lost
 PERCENTILES = 100
 P99 = 99
 WEIGHT_STEPS = 200  # weigh-ins cycle through 60.0 … 79.9 kg: each differs from the last
+MIN_SAMPLES = 100  # per rate and contender: 100 s at 1 input/s
 MATCH_LOOKAHEAD = 1_000  # a reply is looked for among this many after the previous match
 
 
@@ -308,7 +310,7 @@ def main() -> None:
         sent = 0
         try:
             for rate in args.rates:
-                count = max(2, int(rate * args.seconds))
+                count = max(MIN_SAMPLES, int(rate * args.seconds))
                 r50, r99 = percentiles(relay_run(broker, rate, count))
                 times = restday_run(broker, rate, count, sent)
                 sent += count
