@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -34,7 +35,8 @@ paho_log = logging.getLogger(f"{__name__}.paho")  # paho's own chatter, all at D
 
 KEEPALIVE_S = 60  # a PINGREQ after this long without traffic; the will fires after 1.5×
 RECONNECT_MIN_S = 1  # paho's back-off doubles from here ...
-RECONNECT_MAX_S = 60  # ... up to here; a refused login retries at this slow end only
+RECONNECT_MAX_S = 15  # ... up to here: a broker that appears is found within 15 s
+LOGIN_RETRY_S = 60  # a refused login (wrong password) is retried this slowly
 CONNECT_TIMEOUT_S = 5.0  # one attempt's TCP connect (and TLS handshake)
 PUBLISH_TIMEOUT_S = 5.0  # a sensible wait for the broker to acknowledge QoS 1 publishes
 STOP_TIMEOUT_S = 3.0  # stop(): for `offline` to be acknowledged
@@ -55,6 +57,16 @@ LOGIN_REFUSALS = frozenset(
 LOGIN_HINT = "check mqtt.username, mqtt.password and mqtt.client_id"
 
 
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """How the link tries the broker again: paho's back-off doubles from `min_s` to `max_s`
+    while the broker cannot be reached; a refused login is retried every `login_s`."""
+
+    min_s: int = RECONNECT_MIN_S
+    max_s: int = RECONNECT_MAX_S
+    login_s: int = LOGIN_RETRY_S
+
+
 class MqttLink:
     """The connection to the broker: `start()`, `publish()` from any thread, `stop()`."""
 
@@ -66,8 +78,10 @@ class MqttLink:
         on_message: Callable[[InboundMessage], None],
         on_connected: Callable[[], None],
         clock: Clock = SystemClock(),  # noqa: B008 -- stateless, a shared default is fine
+        retry: Retry = Retry(),
     ) -> None:
         self.config = config
+        self._retry = retry
         self.status_topic = f"{config.base_topic}/{STATUS_SUFFIX}"
         self._subscriptions = tuple(subscriptions)
         self._on_message_cb = on_message
@@ -97,7 +111,7 @@ class MqttLink:
         client.suppress_exceptions = True  # a bug in a callback must not end the thread
         client.connect_timeout = CONNECT_TIMEOUT_S
         client.max_queued_messages_set(MAX_QUEUED_MESSAGES)
-        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client.reconnect_delay_set(self._retry.min_s, self._retry.max_s)
         client.will_set(self.status_topic, OFFLINE, qos=STATUS_QOS, retain=True)
         if config.username:
             client.username_pw_set(config.username, config.password.get_secret_value() or None)
@@ -229,7 +243,7 @@ class MqttLink:
         self._connections += 1
         self._up = True
         self._reported.clear()
-        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client.reconnect_delay_set(self._retry.min_s, self._retry.max_s)
         if self._connections == 1:
             log.info("MQTT: connected to %s as %s", self._where, self.config.client_id)
         else:
@@ -245,7 +259,7 @@ class MqttLink:
     def _refused(self, client: paho.Client, reason: str) -> None:
         key = f"refused:{reason}"
         if reason in LOGIN_REFUSALS:
-            client.reconnect_delay_set(RECONNECT_MAX_S, RECONNECT_MAX_S)
+            client.reconnect_delay_set(self._retry.login_s, self._retry.login_s)
             if key not in self._reported:
                 who = f"user {self.config.username!r}" if self.config.username else "no username"
                 log.error(
@@ -254,7 +268,7 @@ class MqttLink:
                     who,
                     reason.lower(),
                     LOGIN_HINT,
-                    RECONNECT_MAX_S,
+                    self._retry.login_s,
                 )
         elif key not in self._reported:
             log.warning("MQTT: the broker at %s refused the connection: %s", self._where, reason)
@@ -269,8 +283,8 @@ class MqttLink:
             "retrying in the background, every %d–%d s",
             self._where,
             ", or its TLS certificate is not trusted" if self.config.tls else "",
-            RECONNECT_MIN_S,
-            RECONNECT_MAX_S,
+            self._retry.min_s,
+            self._retry.max_s,
         )
 
     def _on_disconnect(

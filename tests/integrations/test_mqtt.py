@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from restday.config import MqttConfig
 from restday.events import InboundMessage
 from restday.integrations import mqtt
-from restday.integrations.mqtt import MqttLink
+from restday.integrations.mqtt import MqttLink, Retry
 from tests.broker import Mosquitto
 from tests.conftest import WAIT_S, BrokerFactory, Probe, wait_until
 
@@ -86,6 +86,7 @@ class Recorder:
 
 
 LinkFactory = Callable[..., MqttLink]
+FAST_RETRY = Retry(min_s=1, max_s=1, login_s=1)  # outage tests see several attempts quickly
 
 
 @pytest.fixture
@@ -102,6 +103,7 @@ def make_link(topic_prefix: str) -> Iterator[LinkFactory]:
         password: str = "",
         tls: bool = False,
         host: str | None = None,
+        retry: Retry = Retry(),  # noqa: B008 -- frozen
     ) -> MqttLink:
         config = MqttConfig(
             host=host or broker.host,
@@ -117,6 +119,7 @@ def make_link(topic_prefix: str) -> Iterator[LinkFactory]:
             subscriptions=subscriptions,
             on_message=recorder.on_message,
             on_connected=recorder.on_connected,
+            retry=retry,
         )
         made.append(link)
         return link
@@ -124,13 +127,6 @@ def make_link(topic_prefix: str) -> Iterator[LinkFactory]:
     yield make
     for link in made:
         link.stop(timeout_s=1.0)
-
-
-@pytest.fixture
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry every second, so outage tests see several attempts quickly."""
-    monkeypatch.setattr(mqtt, "RECONNECT_MIN_S", 1)
-    monkeypatch.setattr(mqtt, "RECONNECT_MAX_S", 1)
 
 
 @pytest.fixture
@@ -285,7 +281,6 @@ def test_an_unacked_message_comes_again_after_a_restart_and_an_acked_one_does_no
     assert second.payloads(scale) == [b"70.2", b"marker"]
 
 
-@pytest.mark.usefixtures("fast_retries")
 def test_publishing_while_the_broker_is_down_neither_raises_nor_blocks(
     broker: Mosquitto,
     make_link: LinkFactory,
@@ -294,7 +289,7 @@ def test_publishing_while_the_broker_is_down_neither_raises_nor_blocks(
 ) -> None:
     dropped, queued = f"{topic_prefix}/diagnostics", f"{topic_prefix}/state"
     recorder = Recorder()
-    link = started(make_link(broker, recorder), recorder)
+    link = started(make_link(broker, recorder, retry=FAST_RETRY), recorder)
     broker.stop()
     assert wait_until(lambda: not link.connected)
     begin = time.monotonic()
@@ -313,14 +308,13 @@ def test_publishing_while_the_broker_is_down_neither_raises_nor_blocks(
         fresh.close()
 
 
-@pytest.mark.usefixtures("fast_retries")
 def test_a_broker_down_at_start_is_one_warning_and_the_link_connects_once_it_is_up(
     broker_factory: BrokerFactory, make_link: LinkFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger=mqtt.paho_log.name)
     broker = broker_factory()  # not started yet
     recorder = Recorder()
-    link = make_link(broker, recorder)
+    link = make_link(broker, recorder, retry=FAST_RETRY)
     link.start()
 
     def failures() -> int:
@@ -367,7 +361,6 @@ def test_with_tcp_nodelay_a_qos_1_relay_round_trip_takes_no_delayed_ack(
     assert statistics.median(times_ms[RELAY_WARMUP:]) < DELAYED_ACK_MS / 2
 
 
-@pytest.mark.usefixtures("fast_retries")
 def test_a_wrong_password_is_one_clear_error_that_never_shows_the_password(
     broker_factory: BrokerFactory, make_link: LinkFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -375,7 +368,7 @@ def test_a_wrong_password_is_one_clear_error_that_never_shows_the_password(
     broker = broker_factory(users={"runner": "right-horse-battery"})
     broker.start()
     recorder = Recorder()
-    link = make_link(broker, recorder, username="runner", password="wr0ng-s3cret")
+    link = make_link(broker, recorder, retry=FAST_RETRY, username="runner", password="wr0ng-s3cret")
     link.start()
     assert wait_until(lambda: broker.log_text().count("not authorised") >= REFUSALS_WANTED), (
         "the link did not retry its login"
@@ -453,7 +446,6 @@ def test_tls_connects_to_a_broker_whose_certificate_the_system_trusts(
     assert link.wait_published(WAIT_S)
 
 
-@pytest.mark.usefixtures("fast_retries")
 def test_tls_refuses_an_untrusted_certificate_and_keeps_trying(
     broker_factory: BrokerFactory,
     make_link: LinkFactory,
@@ -465,7 +457,7 @@ def test_tls_refuses_an_untrusted_certificate_and_keeps_trying(
     broker = broker_factory(tls=certificate)
     broker.start()
     recorder = Recorder()
-    link = make_link(broker, recorder, tls=True, host=TLS_HOST)
+    link = make_link(broker, recorder, retry=FAST_RETRY, tls=True, host=TLS_HOST)
     link.start()
     assert wait_until(lambda: broker.log_text().count("unknown ca") >= REFUSALS_WANTED)
     assert not link.connected
