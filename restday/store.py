@@ -136,7 +136,9 @@ class Store:
         self._unflushed = False  # a commit since the last `flush`
 
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False) -> Store:
+    def open(
+        cls, path: Path, *, read_only: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ) -> Store:
         """Open (creating the folder and the file if needed) and upgrade an older schema.
 
         `read_only` reads a store that cannot be written (its folder is on a read-only file
@@ -153,7 +155,7 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise _cannot_use(path, exc) from None
         try:
-            _prepare(conn, str(path), read_only=read_only)
+            _prepare(conn, str(path), read_only=read_only, busy_timeout_ms=busy_timeout_ms)
             if not read_only and _refusal(path.parent) == errno.EROFS:
                 # SQLite opens it all the same when a write-ahead log was left behind, read
                 # only, without a word: the first write would fail
@@ -171,7 +173,7 @@ class Store:
     def open_memory(cls) -> Store:
         """A fresh store in memory (for tests and the demo)."""
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        _prepare(conn, ":memory:", read_only=False)
+        _prepare(conn, ":memory:", read_only=False, busy_timeout_ms=BUSY_TIMEOUT_MS)
         return cls(conn, None)
 
     def close(self) -> None:
@@ -386,13 +388,15 @@ class Store:
         return None if newest is None else datetime.fromisoformat(newest)
 
 
-def _prepare(conn: sqlite3.Connection, where: str, *, read_only: bool) -> None:
+def _prepare(
+    conn: sqlite3.Connection, where: str, *, read_only: bool, busy_timeout_ms: int
+) -> None:
     """Check the file and its schema version, set the pragmas, upgrade an older schema.
 
     The file's and the disk's failures raise `sqlite3.Error`, for `Store.open` to explain.
     """
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         tables = {t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         (version,) = conn.execute("PRAGMA user_version").fetchone()
     except sqlite3.Error as exc:
