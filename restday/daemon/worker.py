@@ -162,6 +162,7 @@ class Worker:
             rec = self.refresh()
             self._notify(notifications.morning(rec, self._today()))
         elif event is Tick.DAY_ROLLOVER:
+            self._sent.clear()  # a cache of the store's `sent` table: bounded to about a day
             self.refresh()
         elif event is Tick.HOUSEKEEPING:
             self._apply(self._inputs.retry(self.clock.now()))
