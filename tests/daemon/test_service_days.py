@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from restday.clock import FixedClock
-from restday.events import Tick
+from restday.events import InboundMessage, Tick
 from restday.store import Store
 from restday.topics import Topics
 from tests.broker import Mosquitto
@@ -156,3 +156,41 @@ def test_a_clock_that_started_years_ahead_and_is_corrected_still_shows_last_nigh
         right = state_of(probe, topics, evaluated_at=MORNING.isoformat())
         assert right["metrics"]["last_sleep_h"] == 7.5
         assert right["metrics"]["weight_kg"] == 71.3
+
+
+THOUSAND_DAYS = 1000
+
+
+def test_a_thousand_days_bring_exactly_one_morning_report_each(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    """Day after day for almost three years — a weigh-in, the morning report, the midnight
+    re-evaluation — no report is missed or sent twice, also across the DST changes, and the
+    last state shows the last weigh-in."""
+    config = write_config(tmp_path, broker, topic_prefix, scale="generic")
+    topics = Topics.of(config)
+    first = datetime(2026, 1, 1, 6, 30, tzinfo=TZ)
+    clock = FixedClock(first - timedelta(hours=2))  # started before the report: no catch-up
+    probe.subscribe(topics.notification)
+    probe.subscribe(topics.state)
+
+    def mornings() -> int:
+        return sum(b'"event_type": "morning"' in m.payload
+                   for m in probe.messages(topics.notification))  # fmt: skip
+
+    with running(config, clock) as service:
+        state_of(probe, topics)  # connected and subscribed
+        for day in range(THOUSAND_DAYS):
+            wake = first + timedelta(days=day)  # 06:30 local, whatever the offset
+            clock.set(wake)
+            body = {"weight": 70.0 + day % 20 / 10, "timestamp": wake.isoformat()}
+            message = json.dumps(body).encode()
+            service.worker.put(InboundMessage(f"{topic_prefix}/scale", message, False, 1, wake))
+            clock.set(wake + timedelta(minutes=5))
+            service.worker.put(Tick.MORNING_REPORT)
+            service.worker.put(Tick.MORNING_REPORT)  # a second tick (a clock jump, a restart)
+            clock.set(datetime.combine(wake.date() + timedelta(days=1), time(0, 0, 30), TZ))
+            service.worker.put(Tick.DAY_ROLLOVER)
+            assert wait_until(lambda: mornings() == day + 1), f"day {day}"  # noqa: B023
+        assert service.store.counts().weigh_ins == THOUSAND_DAYS
+    assert json.loads(probe.messages(topics.state)[-1].payload)["metrics"]["weight_kg"] == 71.9
