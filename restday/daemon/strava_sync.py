@@ -62,7 +62,9 @@ class StravaSync:
         self._put = put
         self._newest_start = newest_start
         self._clock = clock
-        self._running = threading.Lock()
+        self._flags = threading.Lock()  # guards _busy and _again
+        self._busy = False  # a sync runs
+        self._again = False  # asked for while one ran: one more follows it
         self._shoes_at: datetime | None = None
         self._seen: set[object] = set()  # activity ids the last sync saw
 
@@ -77,10 +79,24 @@ class StravaSync:
         self.run()
 
     def run(self, days: int | None = None) -> None:
-        """One sync now, unless one is running (a burst of presses makes one sync)."""
-        if not self._running.acquire(blocking=False):
-            log.info("Strava: a sync is already running")
-            return
+        """One sync now. Asked for while one runs (a press just as a poll fetches), one more
+        follows it: what was uploaded meanwhile is not left for the next poll. A burst of
+        presses makes at most one follow-up."""
+        with self._flags:
+            if self._busy:
+                self._again = True
+                log.info("Strava: a sync is running; one more follows it")
+                return
+            self._busy = True
+        while True:
+            self._once(days)
+            with self._flags:
+                if not self._again:
+                    self._busy = False
+                    return
+                self._again, days = False, None
+
+    def _once(self, days: int | None) -> None:
         try:
             result = self.fetch(days)
             if result.error is not None:
@@ -88,8 +104,6 @@ class StravaSync:
             self._put(result)
         except Exception:  # a job must never die silently; the next poll tries again
             log.exception("Strava: the sync failed unexpectedly")
-        finally:
-            self._running.release()
 
     def fetch(self, days: int | None = None) -> SyncResult:
         client = self.client
