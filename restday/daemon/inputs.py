@@ -17,7 +17,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 Outcome = Literal["sync", "ignored", "duplicate", "rejected"]
 TRACKER_STATE_KEY = "sleep_as_android:{topic}"
 STORE_CHECK_KEY = "store_checked_at"  # store state: the housekeeping tick's test write
+# After a rejection is logged as a warning, that topic's next ones are logged at DEBUG for this
+# long (all are counted): a device flooding a topic with unusable messages fills no SD card.
+REJECTIONS_QUIET = timedelta(hours=1)
 MAX_HELD = 1_000  # inputs held in memory while the store cannot be written; later ones wait
 # at the broker, unacknowledged (it delivers them again when restday reconnects or restarts)
 T = TypeVar("T")
@@ -117,6 +120,7 @@ class InputHandler:
         self._held: deque[InboundMessage] = deque()
         self._released = 0  # held messages handled since the outage began
         self._overflow_told = False  # MAX_HELD reached: said once per outage
+        self._warned: dict[str, tuple[datetime, int]] = {}  # topic → last warning, rejected since
         self._unsettled: list[Callable[[], None]] = []  # acks waiting for `settle`
 
     @property
@@ -229,8 +233,22 @@ class InputHandler:
             if outcome in ("rejected", "duplicate"):
                 self._store.bump(kind, "duplicates" if rejected is None else "rejected")
         if rejected is not None:  # logged once committed: a held message is tried again
-            log.warning("rejected a %s message on %s: %s", kind, msg.topic, rejected)
+            self._tell_rejected(kind, msg, rejected)
         return outcome
+
+    def _tell_rejected(self, kind: str, msg: InboundMessage, why: Exception) -> None:
+        """A warning per topic at most every REJECTIONS_QUIET; DEBUG in between."""
+        at, last = msg.received_at, self._warned.get(msg.topic)
+        if last is not None and timedelta() <= at - last[0] < REJECTIONS_QUIET:
+            self._warned[msg.topic] = (last[0], last[1] + 1)
+            log.debug("rejected a %s message on %s: %s", kind, msg.topic, why)
+            return
+        more = ""
+        if last is not None and last[1]:
+            since = last[0].astimezone(self._tz).strftime("%H:%M")
+            more = f" ({last[1]} more rejected on this topic since {since}, logged at DEBUG)"
+        self._warned[msg.topic] = (at, 0)
+        log.warning("rejected a %s message on %s: %s%s", kind, msg.topic, why, more)
 
     def _sync(self, msg: InboundMessage) -> Outcome:
         if msg.retained:

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from restday.clock import FixedClock
 from restday.integrations import homeassistant
 from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, another_probe, retained, wait_until
-from tests.daemon.service_harness import running, state_of, store_activities, strava, write_config
+from tests.daemon.service_harness import (
+    MORNING,
+    running,
+    state_of,
+    store_activities,
+    strava,
+    write_config,
+)
 from tests.factories import DAY, run, steady_runs
+
+FLOOD = 50  # unusable messages in a burst
 
 NIGHT_5_5_H = json.dumps({"start": "2026-11-19T23:30:00", "end": "2026-11-20T05:00:00"})
 
@@ -90,6 +103,46 @@ def test_bad_inputs_are_counted_and_the_next_valid_one_is_handled(
             "pain": {"stored": 1, "duplicates": 0, "rejected": 4},
         })  # fmt: skip
         assert service.healthy()
+
+
+def test_a_device_flooding_a_topic_with_bad_messages_gives_one_warning_an_hour(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    caplog.set_level(logging.DEBUG, logger="restday")
+    config = write_config(tmp_path, broker, topic_prefix, scale="generic")
+    topics, scale, clock = Topics.of(config), f"{topic_prefix}/scale", FixedClock(MORNING)
+    probe.subscribe(topics.pain)
+    probe.subscribe(topics.state)
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING and "rejected" in r.getMessage()]  # fmt: skip
+
+    def handled(level: str) -> None:  # a marker behind the burst: the worker got that far
+        probe.publish(topics.pain_set, level)
+        probe.wait_for(topics.pain, level.encode())
+
+    with running(config, clock) as service:
+        state_of(probe, topics)  # connected and subscribed
+        for i in range(FLOOD):  # e.g. a battery report every few seconds on the scale's topic
+            probe.publish(scale, f'{{"battery": {i % 100}}}')
+        handled("1")
+        assert len(warnings()) == 1
+        assert "rejected a scale message on " + scale in warnings()[0]
+        clock.advance(timedelta(minutes=59))
+        probe.publish(scale, '{"battery": 7}')
+        handled("2")
+        assert len(warnings()) == 1  # still within the hour
+        clock.advance(timedelta(minutes=2))
+        probe.publish(scale, '{"battery": 8}')
+        handled("3")
+        assert len(warnings()) == 2
+        assert (
+            f"({FLOOD} more rejected on this topic since 09:00, logged at DEBUG)" in warnings()[1]
+        )
+        rejected = service.worker.diagnostics()["inputs"]["scale"]["rejected"]  # type: ignore[index]
+        assert rejected == FLOOD + 2  # every one counted
 
 
 def test_a_broker_that_lost_everything_gets_it_all_back_without_a_restart(
