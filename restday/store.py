@@ -23,9 +23,7 @@ import json
 import logging
 import math
 import os
-import pwd
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
+from restday import folders
 from restday.integrations.strava_json import parse_activity, parse_shoe
 from restday.models import Activity, BodyMeasurement, Gear, History, PainReport, SleepSession
 
@@ -156,11 +155,11 @@ class Store:
             raise _cannot_use(path, exc) from None
         try:
             _prepare(conn, str(path), read_only=read_only, busy_timeout_ms=busy_timeout_ms)
-            if not read_only and _refusal(path.parent) == errno.EROFS:
+            if not read_only and folders.refusal(path.parent) == errno.EROFS:
                 # SQLite opens it all the same when a write-ahead log was left behind, read
                 # only, without a word: the first write would fail
                 raise StoreNotWritable(f"cannot use the store {path} (storage.path): "
-                                       f"{_read_only(path.parent)}")  # fmt: skip
+                                       f"{folders.read_only(path.parent)}")  # fmt: skip
         except sqlite3.Error as exc:
             conn.close()
             raise _cannot_use(path, exc) from None
@@ -201,7 +200,7 @@ class Store:
         try:
             os.fsync(fd)
         except OSError as exc:
-            why = why_unwritable(self._path) or "check the disk"
+            why = folders.why_unwritable(self._path) or "check the disk"
             raise StoreError(f"cannot write the store {self._where}: {exc} ({why})") from None
         finally:
             os.close(fd)
@@ -236,7 +235,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if not _disk_failure(exc):
                 raise
-            why = None if self._path is None else why_unwritable(self._path)
+            why = None if self._path is None else folders.why_unwritable(self._path)
             if why is None and exc.sqlite_errorname == "SQLITE_FULL" and self._path is not None:
                 why = f"the disk holding {self._path.parent} is full: free some space"
             advice = why or "check the free space and that the file system is writable"
@@ -430,72 +429,17 @@ def _read_only_uri(path: Path) -> str:
     write-ahead log (the store was closed cleanly) it is `immutable`: SQLite then needs no
     `-shm` file, which the folder cannot hold, and nothing can change the store meanwhile."""
     uri = f"{path.absolute().as_uri()}?mode=ro"
-    if path.with_name(path.name + "-wal").exists() or _refusal(path.parent) != errno.EROFS:
+    if path.with_name(path.name + "-wal").exists() or folders.refusal(path.parent) != errno.EROFS:
         return uri
     return f"{uri}&immutable=1"
 
 
 def _cannot_use(path: Path, exc: Exception) -> StoreError:
     """Why `Store.open` failed: the file system or the permissions when they are the cause."""
-    why = why_unwritable(path)
+    why = folders.why_unwritable(path)
     if why is None:
         return StoreError(f"cannot use the store {path}: {exc}")
     return StoreNotWritable(f"cannot use the store {path} (storage.path): {why}")
-
-
-def why_unwritable(path: Path) -> str | None:
-    """What keeps restday from writing the store at `path`, or None if neither a read-only
-    file system nor a permission is the cause. Asked only after a failure."""
-    folder = next((p for p in path.parents if p.exists()), path.parent)
-    refused = _refusal(folder)
-    if refused == errno.EROFS:
-        return _read_only(folder)
-    if refused in (errno.EACCES, errno.EPERM):
-        return (
-            f"restday (user {_user()}) may not write in {folder}, where it keeps the store "
-            "and its write-ahead log: give that user write access to the folder or point "
-            "storage.path at a folder it may write in"
-        )
-    if refused is None and path.is_file() and not os.access(path, os.W_OK, effective_ids=True):
-        return (
-            f"restday (user {_user()}) may not write {path}: give that user write access to "
-            "the file or point storage.path at a folder it may write in"
-        )
-    return None
-
-
-def _refusal(folder: Path) -> int | None:
-    """The errno with which `folder` refuses a new file (EROFS, EACCES, …); None if it takes one.
-
-    It really creates one, nameless (gone when closed): a file system that the kernel made
-    read-only after an error (ext4 `errors=remount-ro`) does not always say so in `statvfs`
-    or `access`. The store itself is never opened here: closing a second descriptor of it
-    would drop SQLite's locks.
-    """
-    try:
-        if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            return errno.EROFS
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        return exc.errno
-    return None
-
-
-def _read_only(folder: Path) -> str:
-    return (
-        f"{folder} is on a read-only file system, and restday writes the store and its "
-        "write-ahead log there: make it writable or point storage.path at a writable folder; "
-        "a file system made read-only after an error (see `dmesg`) needs fsck, or a new SD "
-        "card, and then a restart of restday"
-    )
-
-
-def _user() -> str:
-    try:
-        return pwd.getpwuid(os.geteuid()).pw_name
-    except KeyError:  # a uid without a name (a container)
-        return str(os.geteuid())
 
 
 def _upgrade(conn: sqlite3.Connection, found: int, tables: set[str]) -> None:
