@@ -31,31 +31,17 @@ import paho.mqtt.client as paho
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.broker, bench
 
+from bench.bench_latency import MS_PER_S, SCALE, STATE, figures, start_restday
 from bench.bench_mqtt_relay import client, paho_relay, round_trips, subscribe
 from restday.ingest import ingest_activities
-from restday.integrations.strava_auth import Token, TokenStore
 from restday.sample import sample_activities
 from restday.store import Store
 from tests.broker import Mosquitto
 from tests.strava_server import FakeStrava
 
-BASE = "bench/restday"
-SCALE = "bench/scale"
-STATE = f"{BASE}/me/state"
-STATUS = f"{BASE}/status"
-MS_PER_S = 1000.0
-KB_PER_MB = 1024.0
-START_TIMEOUT_S = 20.0
 REPLY_TIMEOUT_S = 5.0
 WARMUP = 20
 P99 = 99
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / KB_PER_MB
-    return float("nan")
 
 
 def p99(times: list[float]) -> float:
@@ -65,39 +51,10 @@ def p99(times: list[float]) -> float:
 def run_restday(
     folder: Path, broker: Mosquitto, strava: FakeStrava | None = None
 ) -> tuple[subprocess.Popen[bytes], float]:
-    """Start `restday run`; returns the process and ms until its retained `online`."""
-    config = folder / "restday.toml"
-    text = (
-        f'[athlete]\ntimezone = "Europe/Berlin"\n[storage]\npath = "restday.db"\n'
-        f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\nbase_topic = "{BASE}"\n'
-        f'client_id = "bench-restday"\n[[scale]]\ntopic = "{SCALE}"\n'
-    )
-    if strava is not None:  # Strava configured (a local stand-in) and authorised
-        text += (
-            f'[strava]\nclient_id = "{strava.client_id}"\n'
-            f'client_secret = "{strava.client_secret}"\napi_url = "{strava.url}"\n'
-        )
-        TokenStore(folder / "strava-token.json").save(Token.from_json(strava.grant()))
-    config.write_text(text)
+    """`restday run` on the sample athlete; returns the process and ms until its `online`."""
     with Store.open(folder / "restday.db") as store:
         ingest_activities(store, sample_activities())
-    online = threading.Event()
-    watcher = client(broker, "bench-watch", True)
-    watcher.on_message = lambda c, u, m: online.set() if m.payload == b"online" else None
-    subscribe(watcher, STATUS)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTDAY_")}
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "restday", "run", "--config", str(config)],
-        stdout=subprocess.DEVNULL, stderr=(folder / "run.log").open("wb"), env=env,
-    )  # fmt: skip
-    if not online.wait(START_TIMEOUT_S):
-        process.kill()
-        raise RuntimeError(f"restday did not come online: {(folder / 'run.log').read_text()}")
-    startup_ms = (time.perf_counter() - start) * MS_PER_S
-    watcher.disconnect()
-    watcher.loop_stop()
-    return process, startup_ms
+    return start_restday(folder, broker, strava)
 
 
 def input_to_state(broker: Mosquitto, inputs: int, budget_s: float) -> list[float]:
@@ -155,14 +112,14 @@ def main() -> None:
                 process, startup_ms = run_restday(folder, broker, strava if with_strava else None)
                 try:
                     time.sleep(1.0)  # let start-up work settle before reading idle memory
-                    idle = rss_mb(process.pid)
+                    idle = figures(process.pid).rss_mb
                     stop = paho_relay(broker, True)
                     try:
                         relay = round_trips(broker, True, args.inputs, args.budget / 3)
                     finally:
                         stop()
                     times = input_to_state(broker, args.inputs, args.budget)
-                    after = rss_mb(process.pid)
+                    after = figures(process.pid).rss_mb
                 finally:
                     process.terminate()
                     process.wait(10)
