@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -101,3 +102,14 @@ def strava(activity: Activity) -> dict[str, object]:
         "moving_time": int(activity.moving_time_s),
         "elapsed_time": int(activity.elapsed_time_s),
     }
+
+
+def rows(db: Path, table: str) -> int:
+    """Rows in a table of the store of a running restday, read beside it (0 before it exists)."""
+    if not db.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(db, timeout=5)) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:  # restday is still creating its tables
+        return 0

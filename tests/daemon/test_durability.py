@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from restday.store import Store
 from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
-from tests.daemon.service_harness import write_config
+from tests.daemon.service_harness import rows, write_config
 from tests.daemon.test_run_process import restday_run
 
 WEIGH_INS = 500
@@ -21,16 +20,6 @@ ALL_IN_S = 60.0  # generous: a loaded CI machine
 def weigh_in(i: int, start: datetime) -> str:
     when = start + timedelta(seconds=i)
     return json.dumps({"weight": 70.0 + (i % 50) / 10, "timestamp": when.isoformat()})
-
-
-def stored(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return int(conn.execute("SELECT count(*) FROM body").fetchone()[0])
-    except sqlite3.OperationalError:  # restday is still creating its tables
-        return 0
 
 
 def test_sigkill_while_500_weigh_ins_stream_in_keeps_every_one_exactly_once(
@@ -46,12 +35,12 @@ def test_sigkill_while_500_weigh_ins_stream_in_keeps_every_one_exactly_once(
         for i in range(WEIGH_INS):
             probe.publish(f"{topic_prefix}/scale", weigh_in(i, start), qos=1)
             if i == WEIGH_INS // 3:
-                assert wait_until(lambda: stored(db) > 0, ALL_IN_S)
+                assert wait_until(lambda: rows(db, "body") > 0, ALL_IN_S)
         first.kill()  # mid-stream: some stored, some received but not yet acknowledged
         first.wait()
-    assert stored(db) < WEIGH_INS, "the kill came too late to prove anything"
+    assert rows(db, "body") < WEIGH_INS, "the kill came too late to prove anything"
     with restday_run(config, tmp_path / "run2.log"):
-        assert wait_until(lambda: stored(db) == WEIGH_INS, ALL_IN_S), stored(db)
+        assert wait_until(lambda: rows(db, "body") == WEIGH_INS, ALL_IN_S), rows(db, "body")
     with Store.open(db) as store:
         kept = store.history().body
         assert store.counts().weigh_ins == WEIGH_INS

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from restday.config import load_config
 from restday.integrations.mqtt import RECONNECT_MAX_S
 from restday.topics import Topics
 from tests.conftest import BrokerFactory, Probe, wait_until
+from tests.daemon.service_harness import rows
 from tests.strava_server import ACTIVITIES_PATH, FakeStrava, summary_activity
 
 BROKER_LATE_S = 60.0  # the broker appears this long after restday (a Pi booting)
@@ -96,7 +96,7 @@ def test_a_wrong_broker_password_is_one_clear_error_and_strava_keeps_syncing(
             )  # fmt: skip
         try:
             db = tmp_path / "restday.db"
-            assert wait_until(lambda: stored_activities(db) == 5, WAIT_S)  # Strava still syncs
+            assert wait_until(lambda: rows(db, "activity") == 5, WAIT_S)  # Strava still syncs
             assert strava.count(ACTIVITIES_PATH) >= 1
             assert process.poll() is None  # it keeps running and retrying slowly
         finally:
@@ -107,13 +107,3 @@ def test_a_wrong_broker_password_is_one_clear_error_and_strava_keeps_syncing(
     assert len(refusals) == 1, text
     assert "mqtt.password" in refusals[0]
     assert "a-wrong-one" not in text
-
-
-def stored_activities(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        with sqlite3.connect(db, timeout=5) as conn:
-            return int(conn.execute("SELECT count(*) FROM activity").fetchone()[0])
-    except sqlite3.OperationalError:  # restday is still creating its tables
-        return 0
