@@ -192,18 +192,14 @@ class Store:
         log_file = self._path.with_name(self._path.name + "-wal")
         try:
             fd = os.open(log_file, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         except FileNotFoundError:  # checkpointed and removed: in the file, synced by SQLite
-            self._unflushed = False
-            return
+            pass
         except OSError as exc:
-            raise StoreError(f"cannot write the store {self._where}: {exc}") from None
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            why = folders.why_unwritable(self._path) or "check the disk"
-            raise StoreError(f"cannot write the store {self._where}: {exc} ({why})") from None
-        finally:
-            os.close(fd)
+            raise self._failure("write", exc) from None
         self._unflushed = False
 
     def __enter__(self) -> Store:
@@ -235,11 +231,16 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if not _disk_failure(exc):
                 raise
-            why = None if self._path is None else folders.why_unwritable(self._path)
-            if why is None and exc.sqlite_errorname == "SQLITE_FULL" and self._path is not None:
-                why = f"the disk holding {self._path.parent} is full: free some space"
-            advice = why or "check the free space and that the file system is writable"
-            raise StoreError(f"cannot {doing} the store {self._where}: {exc} ({advice})") from None
+            raise self._failure(doing, exc, full=exc.sqlite_errorname == "SQLITE_FULL") from None
+
+    def _failure(self, doing: str, exc: Exception, *, full: bool = False) -> StoreError:
+        """The file or the disk failed: the error names the store, the cause when it is known
+        (read-only file system, permissions, a full disk) and what to do about it."""
+        why = None if self._path is None else folders.why_unwritable(self._path)
+        if why is None and full and self._path is not None:
+            why = f"the disk holding {self._path.parent} is full: free some space"
+        advice = why or "check the free space and that the file system is writable"
+        return StoreError(f"cannot {doing} the store {self._where}: {exc} ({advice})")
 
     # --- writes -----------------------------------------------------------------------------
 

@@ -75,7 +75,8 @@ class Worker:
         self._unfinished = 0  # events put but not yet handled
         self._thread = threading.Thread(target=self._run, name="restday-worker", daemon=True)
         self._inputs = InputHandler(config, store, self.topics)
-        self._history, self._pruned_at = History(), clock.now()
+        self._history: History  # what evaluations from _pruned_at on read (`_remember`)
+        self._pruned_at: datetime
         self._remember(store.history())
         self._started = clock.now()
         self._last_state: str | None = None
