@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NewType
 
 ActivityId = NewType("ActivityId", int)
@@ -81,6 +81,7 @@ class Activity:
     suffer_score: float | None = None
     cadence_spm: float | None = None  # steps per minute: Strava's per-leg value doubled
     gear_id: GearId | None = None
+    workout_type: int | None = None  # Strava's: 1 a race, 2 a long run, 3 a workout (runs)
     kind: SportKind = field(init=False, repr=False, compare=False)  # derived from sport_type
 
     def __post_init__(self) -> None:
@@ -220,10 +221,13 @@ class Finding:
     unit: str
     citation: str
     subject: str | None = None  # what the finding is about when a rule judges several (a shoe)
+    family: str = ""  # the rules that read the same signal count once (RULES.md, "Decision")
+    run_day: date | None = None  # a carried finding: the day of the run it comes from
 
     def to_payload(self) -> dict[str, object]:
         payload: dict[str, object] = {
             "rule": self.rule,
+            "family": self.family,
             "severity": self.severity.value,
             "message": self.message,
             "value": self.value,
@@ -233,6 +237,8 @@ class Finding:
         }
         if self.subject is not None:
             payload["subject"] = self.subject
+        if self.run_day is not None:
+            payload["run_day"] = self.run_day.isoformat()
         return payload
 
 
@@ -306,6 +312,7 @@ class Recommendation:
     stale: tuple[str, ...]
     waiting: tuple[str, ...]
     evaluated_at: datetime  # aware, in the athlete's time zone
+    silent: tuple[str, ...] = ()  # rules whose input is not configured at all
 
     @property
     def rest_day_recommended(self) -> bool:
@@ -320,5 +327,6 @@ class Recommendation:
             "metrics": self.metrics.to_payload(),
             "stale": list(self.stale),
             "waiting": list(self.waiting),
+            "silent": list(self.silent),
             "evaluated_at": self.evaluated_at.isoformat(timespec="seconds"),
         }

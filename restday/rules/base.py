@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from restday.models import Finding, Severity
 from restday.rules.context import Context
+from restday.rules.families import family_of
 
 FLOAT_NOISE = 1e-9  # differences this small are rounding, not an excess over a threshold
 SHOWN_MAX_DECIMALS = 6  # messages never show more decimals than this
@@ -35,6 +37,7 @@ def finding(
     unit: str,
     citation: str,
     subject: str | None = None,
+    run_day: date | None = None,
 ) -> Finding:
     """A finding with its numbers rounded for people (2 decimals at most)."""
     return Finding(
@@ -46,6 +49,8 @@ def finding(
         unit=unit,
         citation=citation,
         subject=subject,
+        family=family_of(rule),
+        run_day=run_day,
     )
 
 

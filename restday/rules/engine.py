@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from restday.models import Finding, History, Metrics, Recommendation, ShoeMetric
 from restday.rules import RULES, body, habits, sleep, training
@@ -47,7 +48,40 @@ def evaluate(
         stale=stale(ctx),
         waiting=tuple(waiting),
         evaluated_at=now.astimezone(profile.timezone),
+        silent=silent(profile, rules),
     )
+
+
+# The rules that cannot run without a configured input (RULES.md v2, `silent`).
+NEEDS_SLEEP = ("sleep_short", "sleep_debt", "hrv", "resting_hr")
+NEEDS_SCALE = ("dehydration_post_run", "weight_drop_morning")
+
+
+def silent(profile: Profile, rules: RulesConfig) -> tuple[str, ...]:
+    """The enabled rules whose input is not configured at all (no sleep source, no scale)."""
+    out = [] if profile.has_sleep else list(NEEDS_SLEEP)
+    out += [] if profile.has_scale else NEEDS_SCALE
+    return tuple(rule for rule in out if getattr(rules, rule).enabled)
+
+
+def evaluate_days(
+    history: History,
+    first: date,
+    last: date,
+    now: datetime,
+    profile: Profile,
+    rules: RulesConfig | None = None,
+    decision: DecisionConfig | None = None,
+) -> Iterator[tuple[date, Recommendation]]:
+    """Each day from `first` to `last` (oldest first) as `status --date D` sees it: a past day
+    evaluated at its end, the day that contains `now` evaluated at `now`."""
+    tz = profile.timezone
+    today = now.astimezone(tz).date()
+    day = first
+    while day <= last:
+        moment = now if day == today else _end_of(day, tz)
+        yield day, evaluate(history, moment, profile, rules, decision)
+        day += timedelta(days=1)
 
 
 def metrics(ctx: Context, rules: RulesConfig) -> Metrics:
@@ -96,3 +130,8 @@ def stale(ctx: Context) -> tuple[str, ...]:
     if ctx.profile.has_sleep and ctx.last_night_hours() is None:
         notes.append("sleep not tracked last night")
     return tuple(notes)
+
+
+def _end_of(day: date, tz: tzinfo) -> datetime:
+    """The last instant of a local day (as `restday status --date` evaluates it)."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz) - timedelta(microseconds=1)

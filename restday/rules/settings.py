@@ -174,7 +174,8 @@ class DecisionConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    moderate_for_rest: int = Field(2, ge=1)
+    moderate_for_rest: int = Field(2, ge=1)  # families with a moderate finding → rest
+    caution_for_easy: int = Field(2, ge=1)  # families with a caution (or more) → easy
 
 
 class Sex(StrEnum):
