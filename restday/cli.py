@@ -16,12 +16,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from restday import __version__
+from restday.backtest import Backtest
 from restday.clock import Clock, SystemClock, end_of_day
 from restday.config import Config, ConfigError, load_config, resolve_config_path
 from restday.ingest import ImportFileError, ingest_activities, read_activity_file
 from restday.models import History
-from restday.report import HistoryRow, history_text, status_text
-from restday.rules.engine import evaluate
+from restday.report import HistoryRow, history_text, status_text, summary_text
+from restday.rules.engine import evaluate, evaluate_days
 from restday.store import Store, StoreError, StoreNotWritable
 
 EXIT_OK = 0
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     )
     if not args.verbose:  # stravalib logs every request at INFO: noise in a journal
         logging.getLogger("stravalib").setLevel(logging.WARNING)
+    usage_check: Callable[[argparse.Namespace], str | None] | None = args.usage_check
+    problem = usage_check(args) if usage_check else None
+    if problem is not None:  # before the config: a usage error is exit 2 whatever the config
+        print(f"restday {args.command}: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if args.standalone:  # the demo brings its own config: none of the user's applies
         standalone: Callable[[argparse.Namespace], int] = args.handler
         return standalone(args)
@@ -95,19 +101,51 @@ def cmd_history(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     profile = config.profile()
     now = clock.now()
     today = now.astimezone(profile.timezone).date()
+    last = args.until or today
+    if last > today:
+        print(
+            f"restday history: error: --until {last} is after today "
+            f"({today} in {config.athlete.timezone}): there is no history after today",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     history = _history(config)
-    rows = []
-    for back in range(args.days - 1, -1, -1):
-        day = today - timedelta(days=back)
-        moment = now if back == 0 else end_of_day(day, profile.timezone)
-        rec = evaluate(history, moment, profile, config.rules, config.decision)
-        rows.append(HistoryRow(day=day, rec=rec))
+    days = evaluate_days(
+        history,
+        last - timedelta(days=args.days - 1),
+        last,
+        now,
+        profile,
+        config.rules,
+        config.decision,
+    )
+    if args.summary:
+        backtest = Backtest.of(days, config.decision)
+        if args.json:
+            print(json.dumps(backtest.to_payload(), ensure_ascii=False))
+        else:
+            print(summary_text(backtest))
+        return EXIT_OK
+    if args.json:  # JSON Lines, one a day as it is evaluated: `| head` stops early
+        for day, rec in days:
+            print(json.dumps({"day": day.isoformat(), **rec.to_payload()}, ensure_ascii=False))
+        return EXIT_OK
+    rows = [HistoryRow(day=day, rec=rec) for day, rec in days]
     if args.plot is not None:
         from restday.plot import write_history_chart  # matplotlib only when a chart is asked for
 
         return write_history_chart(args.plot, rows, history, config.athlete.name)
     print(history_text(rows))
     return EXIT_OK
+
+
+def _history_usage(args: argparse.Namespace) -> str | None:
+    """`--plot` draws the rows: it combines with neither `--json` nor `--summary`."""
+    if args.plot is not None:
+        for flag in ("json", "summary"):
+            if getattr(args, flag):
+                return f"--plot cannot be combined with --{flag} (a chart is drawn from the rows)"
+    return None
 
 
 def cmd_run(args: argparse.Namespace, config: Config, clock: Clock) -> int:
@@ -212,7 +250,8 @@ def _parser() -> argparse.ArgumentParser:
         description="A recovery coach for runners: tells you (and Home Assistant) when to rest.",
     )
     parser.add_argument("--version", action="version", version=f"restday {__version__}")
-    parser.set_defaults(standalone=False)  # every command but the demo reads the user's config
+    # every command but the demo reads the user's config; a command may check its arguments
+    parser.set_defaults(standalone=False, usage_check=None)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", parents=[common], help="the service: MQTT in and out, until stopped")
@@ -233,9 +272,14 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", parents=[common], help="one row a day: status, load, sleep")
     p.add_argument("--days", type=_days, default=14, metavar="N", help="how many days (14)")
+    p.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="the last day (today)")
+    p.add_argument("--json", action="store_true",
+                   help="one state payload a day (JSON Lines), each with its day")  # fmt: skip
+    p.add_argument("--summary", action="store_true",
+                   help="days by status; per rule, days fired and days decided")  # fmt: skip
     p.add_argument("--plot", type=Path, metavar="FILE.png",
                    help="a PNG chart instead of the table (needs restday[plot])")  # fmt: skip
-    p.set_defaults(handler=cmd_history)
+    p.set_defaults(handler=cmd_history, usage_check=_history_usage)
 
     strava = sub.add_parser("strava", help="authorise restday with Strava, or sync now")
     strava_sub = strava.add_subparsers(dest="strava_command", required=True, metavar="COMMAND")

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from restday.models import Finding, Recommendation, Status
+from restday.backtest import Backtest
+from restday.models import Finding, Recommendation, Severity, Status
 
 STATUS_LINE: dict[Status, str] = {
     Status.TRAIN: "TRAIN — good to go as planned",
@@ -19,6 +20,16 @@ STATUS_LINE: dict[Status, str] = {
 
 _INDENT = " " * 4
 TEXT_WIDTH = 96  # characters per line of wrapped finding text
+
+# What a runner would have to connect for the rules in `silent` to run (RULES.md, `silent`).
+NOT_TRACKED: dict[str, str] = {
+    "sleep_short": "sleep",
+    "sleep_debt": "sleep",
+    "hrv": "sleep",
+    "resting_hr": "sleep",
+    "dehydration_post_run": "weight",
+    "weight_drop_morning": "weight",
+}
 
 
 def _number(value: float | None, unit: str) -> str:
@@ -39,7 +50,17 @@ def _finding_lines(f: Finding) -> list[str]:
         initial_indent=_INDENT,
         subsequent_indent=_INDENT + "  ",
     )
-    return [f"  {f.severity.value.upper()} · {f.rule}", *body, *source]
+    head = f"  {f.severity.value.upper()} · {f.rule}"
+    if f.family:
+        head += f" ({f.family})"
+    if f.run_day is not None:
+        head += f" · from the run of {f.run_day:%a %Y-%m-%d}"
+    return [head, *body, *source]
+
+
+def not_tracked(silent: Sequence[str]) -> list[str]:
+    """The inputs behind the silent rules, once each, in order: ["sleep", "weight"]."""
+    return list(dict.fromkeys(NOT_TRACKED.get(rule, rule) for rule in silent))
 
 
 def status_text(rec: Recommendation, timezone_name: str) -> str:
@@ -71,7 +92,7 @@ def status_text(rec: Recommendation, timezone_name: str) -> str:
     lines.append(f"  rest      {m.days_since_rest} days since a rest day")
     lines.append(
         f"  sleep     last night {_number(m.last_sleep_h, 'h')} · "
-        f"debt over 14 nights {_number(m.sleep_debt_h, 'h')}"
+        f"debt over 7 nights {_number(m.sleep_debt_h, 'h')}"
     )
     lines.append(f"  weight    {_number(m.weight_kg, 'kg')}")
     for shoe in m.shoes:
@@ -80,7 +101,16 @@ def status_text(rec: Recommendation, timezone_name: str) -> str:
         lines += ["", "Missing or old inputs: " + "; ".join(rec.stale)]
     if rec.waiting:
         lines += ["", "Waiting for 28 days of history: " + ", ".join(rec.waiting)]
+    if rec.silent:
+        lines += ["", _not_tracked_line(rec.silent)]
     return "\n".join(lines)
+
+
+def _not_tracked_line(silent: Sequence[str]) -> str:
+    inputs = not_tracked(silent)
+    them = "them" if len(inputs) > 1 else "it"
+    why = f"no source configured, so restday did not look at {them}"
+    return f"Not tracked: {', '.join(inputs)} ({why})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +142,32 @@ def history_text(rows: Sequence[HistoryRow]) -> str:
 
 def _cell(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
+
+
+def summary_text(backtest: Backtest) -> str:
+    """`history --summary`: the days by status, then per rule the days it fired at each
+    severity and the easy/rest days it decided."""
+    days = backtest.days
+    span = f" · {backtest.first} to {backtest.last}" if backtest.first else ""
+    lines = [f"{days} days{span}", "", f"  {'status':<14}{'days':>6}{'%':>8}"]
+    for status in Status:
+        n = backtest.by_status[status]
+        share = 100 * n / days if days else 0.0
+        lines.append(f"  {status.value:<14}{n:>6}{share:>8.1f}")
+    lines.append("")
+    if not backtest.rules:
+        lines.append("No rule fired.")
+    else:
+        severities = "".join(f"{s.value:>9}" for s in Severity)
+        lines.append(f"  {'rule':<22}{severities}{'decided':>9}")
+        for rule, count in backtest.ordered_rules():
+            cells = "".join(f"{count.fired[s]:>9}" for s in Severity)
+            lines.append(f"  {rule:<22}{cells}{count.decided:>9}")
+        lines += [
+            "",
+            "Days each rule fired, at its most severe that day; decided: the easy, rest and",
+            "see-a-doctor days on which it was a finding that set the status.",
+        ]
+    if backtest.silent:
+        lines += ["", _not_tracked_line(backtest.silent)]
+    return "\n".join(lines)

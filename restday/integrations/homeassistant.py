@@ -50,6 +50,8 @@ DIAGNOSTIC = "diagnostic"
 SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")  # runs of anything else, underscores too, become one _
 SHOE_KEY_HASH_CHARS = 8  # appended when a gear id is not already a clean slug
 
+# The reasons go over whole, as the state payload has them: each keeps its rule, severity,
+# message, numbers and citation, and carries its `family` (and `run_day` when carried).
 STATE_ATTRIBUTES = (
     "{{ {'status': value_json.status, 'readiness': value_json.readiness,"
     " 'reasons': value_json.reasons, 'stale': value_json.stale,"

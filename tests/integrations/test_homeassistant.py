@@ -29,6 +29,7 @@ from restday.integrations.homeassistant import (
     shoe_template,
 )
 from restday.models import GearId, History, ShoeMetric, Status
+from restday.rules.families import family_of
 from tests.factories import DAY, evaluate_on, night, pain, shoe, steady_runs
 
 CONFIG = Config(
@@ -229,6 +230,11 @@ def test_the_reasons_reach_home_assistant_as_attributes() -> None:
     attributes = json.loads(render(found["json_attributes_template"], state))
     assert attributes["reasons"] == state["reasons"]
     assert {r["rule"] for r in attributes["reasons"]} >= {"pain", "sleep_short"}
+    for reason in attributes["reasons"]:  # each with its family, the v1 keys all kept
+        assert reason["family"] == family_of(reason["rule"]) != ""
+        assert {"rule", "severity", "message", "value", "threshold", "unit", "citation"} <= set(
+            reason
+        )
     assert (attributes["status"], attributes["readiness"]) == ("rest", state["readiness"])
 
 
