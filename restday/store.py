@@ -36,7 +36,8 @@ from restday import folders
 from restday.integrations.strava_json import parse_activity, parse_shoe
 from restday.models import Activity, BodyMeasurement, Gear, History, PainReport, SleepSession
 
-SCHEMA_VERSION = 2  # 2: counters, sent notifications and service state for the daemon
+# 2: counters, sent notifications and service state for the daemon; 3: activity.workout_type
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 5_000  # wait this long for another writer's lock before failing
 # Commits are written to the write-ahead log without waiting for the disk; `Store.flush`
 # makes them durable (fsync of the log, what synchronous=FULL does inside every COMMIT). The
@@ -53,7 +54,7 @@ _SCHEMA = (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL, sport_type TEXT NOT NULL,
         start_at TEXT NOT NULL, distance_m REAL NOT NULL, moving_time_s REAL NOT NULL,
         elapsed_time_s REAL NOT NULL, average_heartrate REAL, max_heartrate REAL,
-        suffer_score REAL, cadence_spm REAL, gear_id TEXT,
+        suffer_score REAL, cadence_spm REAL, gear_id TEXT, workout_type INTEGER,
         raw TEXT NOT NULL CHECK (json_valid(raw)))""",
     "CREATE INDEX IF NOT EXISTS activity_start ON activity (start_at)",
     """CREATE TABLE IF NOT EXISTS gear (
@@ -79,8 +80,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 _GET_ACTIVITIES = """SELECT id, name, sport_type, start_at, distance_m, moving_time_s,
-    elapsed_time_s, average_heartrate, max_heartrate, suffer_score, cadence_spm, gear_id
-    FROM activity WHERE start_at >= ? ORDER BY start_at, id"""
+    elapsed_time_s, average_heartrate, max_heartrate, suffer_score, cadence_spm, gear_id,
+    workout_type FROM activity WHERE start_at >= ? ORDER BY start_at, id"""
 _GET_SLEEPS = """SELECT end_at, hours, start_at, hrv_ms, resting_hr, source FROM sleep
     WHERE end_at >= ? ORDER BY end_at"""
 _GET_BODY = """SELECT measured_at, weight_kg, water_pct, source FROM body
@@ -91,7 +92,7 @@ _GET_PAINS = (
 _GET_GEAR = "SELECT id, name, distance_m, is_primary, retired FROM gear ORDER BY position"
 _COUNTS = """SELECT (SELECT count(*) FROM activity), (SELECT count(*) FROM sleep),
     (SELECT count(*) FROM body), (SELECT count(*) FROM pain), (SELECT count(*) FROM gear)"""
-_PUT_ACTIVITY = "INSERT OR REPLACE INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_PUT_ACTIVITY = "INSERT OR REPLACE INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _PUT_GEAR = "INSERT INTO gear VALUES (?, ?, ?, ?, ?, ?, ?)"
 _TABLES = frozenset(
     {"activity", "gear", "sleep", "body", "pain", "unparsed", "counter", "sent", "state"}
@@ -363,8 +364,8 @@ class Store:
         t = datetime.fromisoformat
         return History(
             activities=tuple(
-                [Activity(i, n, s, t(at), d, m, e, ah, mh, ss, c, g)
-                 for i, n, s, at, d, m, e, ah, mh, ss, c, g in activities]
+                [Activity(i, n, s, t(at), d, m, e, ah, mh, ss, c, g, w)
+                 for i, n, s, at, d, m, e, ah, mh, ss, c, g, w in activities]
             ),
             sleeps=tuple(
                 [SleepSession(t(end), h, None if st is None else t(st), hrv, rhr, src)
@@ -511,7 +512,7 @@ def _activity_row(a: Activity, raw: str) -> tuple[object, ...]:
     return (
         a.id, a.name, a.sport_type, _ts(a.start), a.distance_m, a.moving_time_s,
         a.elapsed_time_s, a.average_heartrate, a.max_heartrate, a.suffer_score, a.cadence_spm,
-        a.gear_id, raw,
+        a.gear_id, a.workout_type, raw,
     )  # fmt: skip
 
 

@@ -51,6 +51,61 @@ def fill(store: Store) -> None:
     store.replace_gear(gear_items())
 
 
+# The tables of schema 2 (restday before workout_type), as that restday created them.
+SCHEMA_2 = """
+CREATE TABLE activity (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, sport_type TEXT NOT NULL,
+    start_at TEXT NOT NULL, distance_m REAL NOT NULL, moving_time_s REAL NOT NULL,
+    elapsed_time_s REAL NOT NULL, average_heartrate REAL, max_heartrate REAL,
+    suffer_score REAL, cadence_spm REAL, gear_id TEXT,
+    raw TEXT NOT NULL CHECK (json_valid(raw)));
+CREATE INDEX activity_start ON activity (start_at);
+CREATE TABLE gear (
+    id TEXT PRIMARY KEY, position INTEGER NOT NULL, name TEXT NOT NULL,
+    distance_m REAL NOT NULL, is_primary INTEGER NOT NULL, retired INTEGER NOT NULL,
+    raw TEXT NOT NULL CHECK (json_valid(raw)));
+CREATE TABLE sleep (
+    end_at TEXT PRIMARY KEY, start_at TEXT, hours REAL NOT NULL, hrv_ms REAL,
+    resting_hr REAL, source TEXT NOT NULL, received_at TEXT NOT NULL,
+    raw TEXT NOT NULL CHECK (json_valid(raw)));
+CREATE TABLE body (
+    measured_at TEXT NOT NULL, weight_key INTEGER NOT NULL, weight_kg REAL NOT NULL,
+    water_pct REAL, source TEXT NOT NULL, received_at TEXT NOT NULL,
+    raw TEXT NOT NULL CHECK (json_valid(raw)), PRIMARY KEY (measured_at, weight_key));
+CREATE TABLE pain (
+    reported_at TEXT NOT NULL, level INTEGER NOT NULL, received_at TEXT NOT NULL,
+    raw TEXT NOT NULL CHECK (json_valid(raw)), PRIMARY KEY (reported_at, level));
+CREATE TABLE unparsed (kind TEXT NOT NULL, raw TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE counter (
+    kind TEXT NOT NULL, name TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, name));
+CREATE TABLE sent (key TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
+CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+PRAGMA user_version = 2;
+"""
+
+
+def schema_2_store(path: Path, items: list[dict[str, Any]]) -> None:
+    """A store as restday with schema 2 wrote it: activities without a workout_type column."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(SCHEMA_2)
+        for item in items:
+            a = parse_activity(item)
+            conn.execute(
+                "INSERT INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (a.id, a.name, a.sport_type, item["start_date"], a.distance_m, a.moving_time_s,
+                 a.elapsed_time_s, a.average_heartrate, a.max_heartrate, a.suffer_score,
+                 a.cadence_spm, a.gear_id, raw(item)),
+            )  # fmt: skip
+        conn.execute(
+            "INSERT INTO sleep VALUES ('2026-11-20T06:00:00.000000Z', NULL, 7.5, 61.0, 48.0, "
+            "'generic', '2026-11-20T07:00:00.000000Z', '{}')"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def sql(path: Path, statement: str) -> list[tuple[Any, ...]]:
     """Plain sqlite3, as a person with the sqlite3 shell would do it."""
     conn = sqlite3.connect(path)
@@ -89,6 +144,16 @@ def test_store_is_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "restday.db"
     Store.open(path).close()
     assert sql(path, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_workout_type_is_stored_and_comes_back_in_the_history(tmp_path: Path) -> None:
+    path = tmp_path / "restday.db"
+    items = [run_json(2, workout_type=1), run_json(1, workout_type=2), run_json(0)]
+    with Store.open(path) as store:
+        import_json(store, items)
+    with Store.open(path) as store:
+        assert [a.workout_type for a in store.history().activities] == [1, 2, None]
+    assert sql(path, "SELECT workout_type FROM activity ORDER BY id") == [(None,), (2,), (1,)]
 
 
 def test_raw_json_is_kept_beside_the_columns(tmp_path: Path) -> None:
@@ -133,20 +198,45 @@ def test_upgrade_keeps_raw_that_no_longer_parses_aside(tmp_path: Path) -> None:
     assert reason == "activity 1001: distance is negative (-1.0)"
 
 
+def test_a_schema_2_store_upgrades_and_gets_workout_type_from_its_raw_json(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "restday.db"
+    race, plain, untagged = (
+        run_json(2, km=21.1, workout_type=1),
+        run_json(1, workout_type=0),
+        run_json(0, workout_type=...),
+    )
+    odd = run_json(3, workout_type="race")  # read as no tag: the run is not set aside
+    schema_2_store(path, [race, plain, untagged, odd])
+    with Store.open(path) as store:
+        history = store.history()
+    assert [(a.id, a.workout_type) for a in history.activities] == [
+        (1003, None), (1002, 1), (1001, 0), (1000, None)
+    ]  # fmt: skip
+    assert [a.distance_km for a in history.activities] == [10.0, 21.1, 10.0, 10.0]
+    assert [s.hours for s in history.sleeps] == [7.5]  # the other tables are kept as stored
+    assert sql(path, "SELECT count(*) FROM unparsed") == [(0,)]
+    assert sql(path, "SELECT id, workout_type FROM activity WHERE id = 1002") == [(1002, 1)]
+    assert sql(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
 def test_store_from_a_newer_restday_is_refused_and_left_unchanged(tmp_path: Path) -> None:
     path = tmp_path / "restday.db"
+    newer = SCHEMA_VERSION + 1
     with Store.open(path) as store:
         fill(store)
-    sql(path, "PRAGMA user_version = 3")
+    sql(path, f"PRAGMA user_version = {newer}")
     sql(path, "PRAGMA wal_checkpoint(TRUNCATE)")
     content = path.read_bytes()
     with pytest.raises(StoreError) as caught:
         Store.open(path)
     assert str(caught.value) == (
-        f"{path} was written by a newer restday (schema 3 > {SCHEMA_VERSION}); upgrade restday"
+        f"{path} was written by a newer restday (schema {newer} > {SCHEMA_VERSION}); "
+        "upgrade restday"
     )
     assert path.read_bytes() == content
-    assert sql(path, "PRAGMA user_version") == [(3,)]
+    assert sql(path, "PRAGMA user_version") == [(newer,)]
 
 
 def test_file_that_is_not_a_database_is_refused_naming_it(tmp_path: Path) -> None:

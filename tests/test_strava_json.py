@@ -80,6 +80,7 @@ def strava_activities(
         suffer_score=optional_number,
         average_cadence=optional_number,
         gear_id=st.one_of(st.none(), st.just(...), st.text(min_size=1, max_size=10)),
+        workout_type=st.one_of(st.none(), st.just(...), st.sampled_from([0, 1, 2, 3, 10, 11, 12])),
     )  # fmt: skip
 
 
@@ -144,6 +145,22 @@ def test_unrecorded_heart_rate_suffer_score_cadence_and_gear_are_none() -> None:
 
 def test_missing_name_becomes_empty_rather_than_refusing_the_run() -> None:
     assert parse_activity(strava(name=...)).name == ""
+
+
+@pytest.mark.parametrize(
+    ("workout_type", "kept"), [(1, 1), (0, 0), (2, 2), (3, 3), (12, 12), (None, None), (..., None)]
+)
+def test_workout_type_is_kept_as_strava_sends_it_and_none_when_null_or_missing(
+    workout_type: Any, kept: int | None
+) -> None:
+    assert parse_activity(strava(workout_type=workout_type)).workout_type == kept
+
+
+@pytest.mark.parametrize("bad", [True, False, "1", "race", 1.0, 1.5, -1, 2**63, [1], {"id": 1}])
+def test_a_bad_workout_type_is_read_as_no_tag_rather_than_refusing_the_run(bad: Any) -> None:
+    a = parse_activity(strava(workout_type=bad))
+    assert a.workout_type is None
+    assert a.distance_m == pytest.approx(10012.3)  # the run itself is kept, load and all
 
 
 @pytest.mark.parametrize(
@@ -234,6 +251,7 @@ def test_any_valid_activity_parses_to_its_own_numbers(raw: dict[str, Any]) -> No
         assert a.cadence_spm == 2 * cadence
     else:
         assert a.cadence_spm is None
+    assert a.workout_type == raw.get("workout_type")
 
 
 JSON_VALUES = st.recursive(
@@ -247,7 +265,7 @@ JSON_VALUES = st.recursive(
     st.sampled_from(
         ["id", "name", "sport_type", "type", "start_date", "distance", "moving_time",
          "elapsed_time", "average_heartrate", "max_heartrate", "suffer_score",
-         "average_cadence", "gear_id"]
+         "average_cadence", "gear_id", "workout_type"]
     ),
     JSON_VALUES,
 )  # fmt: skip
@@ -260,6 +278,7 @@ def test_any_json_in_any_field_parses_or_is_refused_with_a_message(field: str, v
     else:
         assert a.distance_m >= 0
         assert math.isfinite(a.moving_time_s)
+        assert a.workout_type is None or type(a.workout_type) is int
         return
     named = field if field != "type" else "sport_type"  # `type` only matters as a fallback
     assert named in refusal

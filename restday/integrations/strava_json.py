@@ -7,6 +7,10 @@ Shapes are those of PAYLOADS.md "Strava API" (SummaryActivity / DetailedActivity
 - `average_cadence` of runs, walks and hikes is per leg: doubled into steps per minute. For
   rides it is pedal rpm, which is not a step cadence, so it is dropped.
 - `sport_type` is preferred; activities from older clients carry only the legacy `type`.
+- `workout_type` (runs: 0 default, 1 race, 2 long run, 3 workout; rides: 10, 11, 12) is only a
+  tag: a value that is not a non-negative JSON integer (a boolean, a string, 1.5, -1) is read
+  as no tag (None) rather than refusing the activity: its load matters more than its tag, and
+  an activity stored before restday read the field must survive the store's upgrade.
 
 A malformed item raises `BadActivity` / `BadGear` (both `ValueError`s) with one short message
 naming the item and the field, e.g. ``activity 123: distance is not a number``.
@@ -31,6 +35,7 @@ from restday.models import (
 
 STEPS_PER_CADENCE_UNIT = 2  # Strava's run cadence counts one leg: steps/min = 2 × value
 MAX_ACTIVITY_ID = 2**63 - 1  # the largest integer SQLite (and Strava's int64 ids) can hold
+MAX_WORKOUT_TYPE = MAX_ACTIVITY_ID  # larger ones cannot be stored: read as no tag
 _STEP_KINDS = frozenset({SportKind.RUN, SportKind.FOOT})
 
 
@@ -89,6 +94,13 @@ class _Fields:
             raise self.fail(f"{key} is not a string")
         return value
 
+    def optional_tag(self, key: str, maximum: int) -> int | None:
+        """A JSON integer in 0..maximum; None if absent, null or anything else (never refused)."""
+        value = self.raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+            return None
+        return value
+
     def flag(self, key: str, *, default: bool) -> bool:
         value = self.raw.get(key)
         if value is None:
@@ -102,8 +114,8 @@ def parse_activity(raw: Mapping[str, object]) -> Activity:
     """An `Activity` from a Strava SummaryActivity/DetailedActivity object.
 
     Required: `id`, `sport_type` (or legacy `type`), `start_date`, `distance`, `moving_time`,
-    `elapsed_time`. Heart rate, suffer score, cadence and gear are optional (Strava leaves
-    them out when not recorded).
+    `elapsed_time`. Heart rate, suffer score, cadence, gear and `workout_type` are optional
+    (Strava leaves them out when not recorded).
     """
     activity_id = _activity_id(raw)
     f = _Fields(raw, f"activity {activity_id}", BadActivity)
@@ -126,6 +138,7 @@ def parse_activity(raw: Mapping[str, object]) -> Activity:
         suffer_score=f.optional_number("suffer_score"),
         cadence_spm=cadence * STEPS_PER_CADENCE_UNIT if steps and cadence is not None else None,
         gear_id=GearId(gear_id) if gear_id else None,
+        workout_type=f.optional_tag("workout_type", MAX_WORKOUT_TYPE),
     )
 
 
