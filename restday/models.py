@@ -262,9 +262,11 @@ class Metrics:
     last_sleep_h: float | None = None
     sleep_debt_h: float | None = None
     sleep_nights_missing: int = 0
+    sleep_need_h: float | None = None
+    usual_week_load: float | None = None
     weight_kg: float | None = None
     days_since_rest: int = 0
-    load_source: str = "minutes"
+    load_source: str = "suffer_score"
     tsb_pct: float | None = None
     monotony: float | None = None
     cadence_spm: float | None = None
@@ -284,6 +286,8 @@ class Metrics:
             "last_sleep_h": _round(self.last_sleep_h, 1),
             "sleep_debt_h": _round(self.sleep_debt_h, 1),
             "sleep_nights_missing": self.sleep_nights_missing,
+            "sleep_need_h": _round(self.sleep_need_h, 1),
+            "usual_week_load": _round(self.usual_week_load, 0),
             "weight_kg": _round(self.weight_kg, 1),
             "days_since_rest": self.days_since_rest,
             "load_source": self.load_source,

@@ -14,8 +14,9 @@ from restday.models import Activity, Finding, Severity
 from restday.rules import settings
 from restday.rules.base import finding, over, shown
 from restday.rules.context import Context
+from restday.rules.sources import LEGS_ACHING, LEGS_HURT, SORE_LEGS, cite
 
-CITE_DEHYDRATION = "seeds 000/001/002; Sawka et al. (ACSM), MSSE 2007;39:377"
+CITE_DEHYDRATION = cite(LEGS_ACHING, LEGS_HURT, SORE_LEGS, "Sawka et al. (ACSM), MSSE 2007;39:377")
 CITE_WEIGHT_DROP = "Cheuvront et al., IJSNEM 2004;14:532; Cheuvront & Sawka 2005 (WUT)"
 
 PERCENT = 100.0

@@ -9,11 +9,16 @@ scanned inside the last `WINDOW_DAYS` days (older ones are found by bisection wh
 for them), so a long-running service answers each input as fast on day 1,000 as on day 10.
 Activities are walked once, with cheap operations, for the load series that spans them all.
 `prune` keeps of a history only what evaluations from now on can read (a daemon's memory).
+
+`Prepared.of` does the per-history work once (local days, loads, the daily series and its
+exponential averages) so that `restday history` evaluates ten years in one pass:
+`Context.at(prepared, now)` then only bisects.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,7 +28,7 @@ from typing import Generic, TypeVar
 
 from restday.models import Activity, BodyMeasurement, Gear, History, PainReport, SleepSession
 from restday.rules.load import LoadSource, activity_loads, day_series
-from restday.rules.settings import Profile, RulesConfig
+from restday.rules.settings import PAIN_MAX_PERSIST_DAYS, Profile, RulesConfig
 
 CALIBRATION_DAYS = 28  # history shorter than this (first activity → today) is calibrating
 ACUTE_DAYS = 7
@@ -36,6 +41,10 @@ NIGHT_ENDS_BY = time(14, 0)  # sleep that ends after this local time is a nap
 # many days of nights and weigh-ins are scanned per evaluation; older ones stay reachable.
 WINDOW_DAYS = 60
 RECENT_RUN_DAYS = 3  # dehydration_post_run's run started at most this long before today
+PAIN_REPORT_DAYS = PAIN_MAX_PERSIST_DAYS + 1  # report days the pain rule may look back at
+PAIN_GUARD_DAYS = 28  # the low-base guard is off this long after a day of pain ≥ rest_min
+NEVER_TRAINING = frozenset({"Walk", "Hike", "Yoga"})  # sport types that never break a rest day
+RUN_SESSION = math.inf  # any run is a training session, however short
 
 T = TypeVar("T")
 _activity_start = attrgetter("start")
@@ -83,14 +92,14 @@ class Context:
     profile: Profile
     activities: tuple[Activity, ...]
     activity_days: tuple[date, ...]  # local day of each activity's start
-    active_days: frozenset[date]  # the days with any activity
     loads: tuple[float, ...]  # load of each activity, in `load_source`
     load_source: LoadSource
     sleeps: tuple[SleepSession, ...]  # ended in the last WINDOW_DAYS days (`sleeps_since`: any)
     body: tuple[BodyMeasurement, ...]  # of the last WINDOW_DAYS days, and always the latest
-    # The last report of each day, back from today for as long as every day has one: all the
-    # pain rule reads (today's level and for how many days it has lasted); () without one today.
+    # The last report of each of the latest report days (days without a report skipped), up
+    # to PAIN_REPORT_DAYS of them, oldest first: today's level, the carried one and the streak.
     pains: tuple[PainReport, ...]
+    pain_levels: dict[date, int]  # the last report's level of each of the last PAIN_GUARD_DAYS
     gear: tuple[Gear, ...]
     first_day: date | None  # local day of the first activity
     daily_load: tuple[float, ...]  # first_day … today, one value a day
@@ -101,27 +110,30 @@ class Context:
     chronic_load: float | None
     ctl_yesterday: float | None
     atl_yesterday: float | None
-    # Consecutive days with any activity, back from today (or from yesterday while today has
-    # none yet; once today is over without one, it was a rest day and the streak is 0).
-    days_since_rest: int
+    # Per day, the longest training session's moving minutes (a run: infinite; walks, hikes
+    # and yoga are never training): `rest_streak` reads it.
+    session_minutes: dict[date, float]
+    prepared: Prepared
     all_sleeps: Timeline[SleepSession]  # every night up to now, for look-backs past the window
     all_body: Timeline[BodyMeasurement]
 
     @classmethod
     def build(cls, history: History, now: datetime, profile: Profile) -> Context:
+        """The evaluation at `now` of what happened by then."""
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
+        return cls.at(Prepared.of(history, now, profile), now)
+
+    @classmethod
+    def at(cls, prepared: Prepared, now: datetime) -> Context:
+        """The evaluation at `now` (at most `prepared.now`) from a prepared history."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        history, profile = prepared.history, prepared.profile
         tz = profile.timezone
         today = now.astimezone(tz).date()
-
-        activities = _until(history.activities, now, key=_activity_start)
-        activity_days = tuple([a.start.astimezone(tz).date() for a in activities])
-        source, loads = activity_loads(activities, profile)
-        first_day = activity_days[0] if activity_days else None
-        active_days = frozenset(activity_days)
+        stop = bisect.bisect_right(prepared.activities, now, key=_activity_start)
         window = today - timedelta(days=WINDOW_DAYS - 1)
-        daily, run_km, longest = day_series(activities, activity_days, loads, today, window)
-
         window_start = datetime.combine(window, time(0), tz)
         all_sleeps = Timeline.until(history.sleeps, now, _sleep_end)
         sleeps = all_sleeps.since(window_start)
@@ -136,31 +148,32 @@ class Context:
             all_body.since(window_start)
             or all_body.items[max(0, all_body.stop - 1) : all_body.stop]
         )
-
+        index = -1 if prepared.first_day is None else (today - prepared.first_day).days
         return cls(
             now=now,
             tz=tz,
             today=today,
             profile=profile,
-            activities=activities,
-            activity_days=activity_days,
-            active_days=active_days,
-            loads=tuple(loads),
-            load_source=source,
+            activities=prepared.activities[:stop],
+            activity_days=prepared.activity_days[:stop],
+            loads=prepared.loads[:stop],
+            load_source=prepared.load_source,
             sleeps=sleeps,
             body=body,
-            pains=tuple(_last_pain_of_each_day(history.pains, pains_end, today, tz)),
+            pains=tuple(_last_report_of_report_days(history.pains, pains_end, tz)),
+            pain_levels=_pain_levels(history.pains, pains_end, today, tz),
             gear=history.gear,
-            first_day=first_day,
-            daily_load=tuple(daily),
-            run_km_by_day=run_km,
-            longest_run_by_day=longest,
+            first_day=prepared.first_day,
+            daily_load=prepared.daily_load,
+            run_km_by_day=prepared.run_km_by_day,
+            longest_run_by_day=prepared.longest_run_by_day,
             night_hours=dict(nights),
-            acute_load=_ewma(daily, ACUTE_DAYS, len(daily)),
-            chronic_load=_ewma(daily, CHRONIC_DAYS, len(daily)),
-            ctl_yesterday=_ewma(daily, CTL_DAYS, len(daily) - 1, smoothing=1.0 / CTL_DAYS),
-            atl_yesterday=_ewma(daily, ATL_DAYS, len(daily) - 1, smoothing=1.0 / ATL_DAYS),
-            days_since_rest=_streak(active_days, today, _day_is_over(now, today, tz)),
+            acute_load=prepared.average(prepared.acute, ACUTE_DAYS, index + 1),
+            chronic_load=prepared.average(prepared.chronic, CHRONIC_DAYS, index + 1),
+            ctl_yesterday=prepared.average(prepared.ctl, CTL_DAYS, index, 1.0 / CTL_DAYS),
+            atl_yesterday=prepared.average(prepared.atl, ATL_DAYS, index, 1.0 / ATL_DAYS),
+            session_minutes=prepared.session_minutes,
+            prepared=prepared,
             all_sleeps=all_sleeps,
             all_body=all_body,
         )
@@ -195,6 +208,29 @@ class Context:
         if self.first_day is None or day < self.first_day or day > self.today:
             return 0.0
         return self.daily_load[(day - self.first_day).days]
+
+    def load_total(self, first: date, last: date) -> float:
+        """The load of the days `first` … `last` (both included, at most today)."""
+        return self.prepared.load_total(first, min(last, self.today))
+
+    def rest_streak(self, min_minutes: float) -> int:
+        """Consecutive days with a training session (any run, or another activity of at least
+        `min_minutes` but a walk, hike or yoga), back from today — or from yesterday while today
+        has none yet; once today is over without one, it was the rest day and the streak is 0.
+        """
+        minutes = self.session_minutes
+
+        def trained(day: date) -> bool:
+            return minutes.get(day, -1.0) >= min_minutes
+
+        if not trained(self.today) and self.day_is_over:
+            return 0
+        day = self.today if trained(self.today) else self.today - timedelta(days=1)
+        streak = 0
+        while trained(day):
+            streak += 1
+            day -= timedelta(days=1)
+        return streak
 
     def loads_between(self, first: date, last: date) -> list[float]:
         """Daily loads from `first` to `last` inclusive (0 for days before the history)."""
@@ -239,14 +275,100 @@ class Context:
         return self.night_hours.get(self.today)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What every evaluation of a history up to `now` reads, computed once: the local day and
+    load of each activity, the daily load from the first activity's day to `now`'s, its
+    exponential averages as of each day, and per-day running and training figures."""
+
+    now: datetime
+    history: History
+    profile: Profile
+    activities: tuple[Activity, ...]
+    activity_days: tuple[date, ...]
+    loads: tuple[float, ...]
+    load_source: LoadSource
+    first_day: date | None
+    daily_load: tuple[float, ...]
+    prefix: tuple[float, ...]  # prefix[i] = the load of daily_load[:i]
+    # The averages as of (including) each day, from the day on which the seed (the mean of the
+    # first 28 days) is fixed; earlier days are averaged on demand.
+    acute: tuple[float, ...]
+    chronic: tuple[float, ...]
+    ctl: tuple[float, ...]
+    atl: tuple[float, ...]
+    run_km_by_day: dict[date, float]
+    longest_run_by_day: dict[date, float]
+    session_minutes: dict[date, float]
+
+    @classmethod
+    def of(cls, history: History, now: datetime, profile: Profile) -> Prepared:
+        tz = profile.timezone
+        activities = _until(history.activities, now, key=_activity_start)
+        activity_days = tuple([a.start.astimezone(tz).date() for a in activities])
+        source, loads = activity_loads(activities, profile)
+        first_day = activity_days[0] if activity_days else None
+        last_day = now.astimezone(tz).date()
+        daily, run_km, longest = day_series(
+            activities, activity_days, loads, last_day, first_day or last_day
+        )
+        prefix = [0.0]
+        for load in daily:
+            prefix.append(prefix[-1] + load)
+        sessions: dict[date, float] = {}
+        for activity, day in zip(activities, activity_days, strict=True):
+            if activity.is_run:
+                sessions[day] = RUN_SESSION
+            elif activity.sport_type not in NEVER_TRAINING:
+                sessions[day] = max(sessions.get(day, 0.0), activity.moving_minutes)
+        return cls(
+            now=now,
+            history=history,
+            profile=profile,
+            activities=activities,
+            activity_days=activity_days,
+            loads=tuple(loads),
+            load_source=source,
+            first_day=first_day,
+            daily_load=tuple(daily),
+            prefix=tuple(prefix),
+            acute=_ewma_series(daily, ewma_lambda(ACUTE_DAYS)),
+            chronic=_ewma_series(daily, ewma_lambda(CHRONIC_DAYS)),
+            ctl=_ewma_series(daily, 1.0 / CTL_DAYS),
+            atl=_ewma_series(daily, 1.0 / ATL_DAYS),
+            run_km_by_day=run_km,
+            longest_run_by_day=longest,
+            session_minutes=sessions,
+        )
+
+    def average(
+        self, series: tuple[float, ...], days: int, upto: int, smoothing: float | None = None
+    ) -> float | None:
+        """The exponential average of daily_load[:upto] (None for none): read from `series`
+        once the seed is fixed, computed before that."""
+        if upto <= 0:
+            return None
+        if upto >= CHRONIC_DAYS:
+            return series[upto - CHRONIC_DAYS]
+        return _ewma(self.daily_load, days, upto, smoothing=smoothing)
+
+    def load_total(self, first: date, last: date) -> float:
+        """The load of the days `first` … `last` (0 before the history; last ≤ `now`'s day)."""
+        if self.first_day is None:
+            return 0.0
+        lo = max(0, (first - self.first_day).days)
+        hi = (last - self.first_day).days + 1
+        return self.prefix[hi] - self.prefix[lo] if hi > lo else 0.0
+
+
 def prune(history: History, now: datetime, profile: Profile, rules: RulesConfig) -> History:
     """What of `history` an evaluation at `now` or later can read, so that a service running
     for years holds a bounded amount: every activity and shoe (the load series spans them all),
     the nights of the last WINDOW_DAYS days, the weigh-ins as far back as a rule looks and the
-    latest one, every pain report since yesterday with the last one of each earlier day of an
-    unbroken run (and the latest), and everything stamped after `now`. Evaluations at `now` or
-    later give what they give on the whole history, also after new inputs are added (one older
-    than the kept part is never read by a rule either).
+    latest one, every pain report of the last PAIN_GUARD_DAYS days with the last one of each of
+    the PAIN_REPORT_DAYS report days before, and everything stamped after `now`. Evaluations at
+    `now` or later give what they give on the whole history, also after new inputs are added (one
+    older than the kept part is never read by a rule either).
     """
     tz = profile.timezone
     today = now.astimezone(tz).date()
@@ -258,11 +380,9 @@ def prune(history: History, now: datetime, profile: Profile, rules: RulesConfig)
     first = bisect.bisect_left(body, min(window_start, body_start), key=_body_time)
     first = min(first, max(0, bisect.bisect_right(body, now, key=_body_time) - 1))  # the latest
     pains = history.pains
-    recent = bisect.bisect_left(pains, datetime.combine(today - timedelta(days=1), time(0), tz),
-                                key=_pain_time)  # fmt: skip
-    earlier = _last_pain_of_each_day(pains, recent, today - timedelta(days=2), tz)
-    if recent and not earlier:
-        earlier.append(pains[recent - 1])  # the latest of all: the pain echo's level
+    guard_start = datetime.combine(today - timedelta(days=PAIN_GUARD_DAYS - 1), time(0), tz)
+    recent = bisect.bisect_left(pains, guard_start, key=_pain_time)
+    earlier = _last_report_of_report_days(pains, recent, tz)
     return History(  # (a slice from 0 is the tuple itself: nothing is copied when none goes)
         activities=history.activities,
         sleeps=history.sleeps[bisect.bisect_left(history.sleeps, window_start, key=_sleep_end) :],
@@ -283,39 +403,50 @@ def _day_is_over(now: datetime, today: date, tz: tzinfo) -> bool:
     return now >= next_midnight - DAY_OVER_WITHIN
 
 
-def _streak(active: frozenset[date], today: date, day_is_over: bool) -> int:
-    """`Context.days_since_rest`, walked once per evaluation."""
-    if today not in active and day_is_over:
-        return 0
-    day = today if today in active else today - timedelta(days=1)
-    streak = 0
-    one = timedelta(days=1)
-    while day in active:
-        streak += 1
-        day -= one
-    return streak
-
-
 def _until(items: Sequence[T], now: datetime, *, key: Callable[[T], datetime]) -> tuple[T, ...]:
     """The prefix of a time-sorted sequence with key ≤ now (the tuple itself when all are)."""
     hi = bisect.bisect_right(items, now, key=key)
     return tuple(items[:hi])
 
 
-def _last_pain_of_each_day(
-    pains: tuple[PainReport, ...], end: int, day: date, tz: tzinfo
+def _last_report_of_report_days(
+    pains: tuple[PainReport, ...], end: int, tz: tzinfo, days: int = PAIN_REPORT_DAYS
 ) -> list[PainReport]:
-    """The last report of `day` among pains[:end], of the day before, … until a day without
-    one (oldest first). One bisection a day: the cost follows how long the pain has lasted,
-    not how many reports there are."""
+    """The last report of each of the latest `days` days with a report among pains[:end]
+    (oldest first). One bisection a day: the cost follows `days`, not the number of reports."""
     out: list[PainReport] = []
-    while end > 0 and pains[end - 1].time.astimezone(tz).date() == day:
-        out.append(pains[end - 1])
-        midnight = datetime.combine(day, time(0), tz)
+    while end > 0 and len(out) < days:
+        latest = pains[end - 1]
+        out.append(latest)
+        midnight = datetime.combine(latest.time.astimezone(tz).date(), time(0), tz)
         end = bisect.bisect_left(pains, midnight, hi=end, key=_pain_time)
-        day -= timedelta(days=1)
     out.reverse()
     return out
+
+
+def _pain_levels(
+    pains: tuple[PainReport, ...], end: int, today: date, tz: tzinfo
+) -> dict[date, int]:
+    """The level of the last report of each of the last PAIN_GUARD_DAYS days that have one."""
+    since = datetime.combine(today - timedelta(days=PAIN_GUARD_DAYS - 1), time(0), tz)
+    levels: dict[date, int] = {}
+    for report in pains[bisect.bisect_left(pains, since, hi=end, key=_pain_time) : end]:
+        levels[report.time.astimezone(tz).date()] = report.level
+    return levels
+
+
+def _ewma_series(daily: Sequence[float], alpha: float) -> tuple[float, ...]:
+    """The exponential average as of each day from the 28th on (index 0 = day 28), seeded at
+    the mean of the first 28 days (what `_ewma` gives for each of those days)."""
+    if len(daily) < CHRONIC_DAYS:
+        return ()
+    value = sum(daily[:CHRONIC_DAYS]) / CHRONIC_DAYS
+    out: list[float] = []
+    for i, load in enumerate(daily):
+        value += alpha * (load - value)
+        if i >= CHRONIC_DAYS - 1:
+            out.append(value)
+    return tuple(out)
 
 
 def _ewma(

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from restday.models import Finding, History, Metrics, Recommendation, ShoeMetric
-from restday.rules import RULES, body, habits, sleep, training
-from restday.rules.context import Context
+from restday.rules import RULES, body, guard, habits, sleep, training
+from restday.rules.context import Context, Prepared
 from restday.rules.decision import decide, readiness
 from restday.rules.settings import DecisionConfig, Profile, RulesConfig
 
 SPIKE_BASELINE_DAYS = 30  # run_spike compares with the longest run of the 30 days before today
 WEIGHT_STALE_DAYS = 2  # a scale that has been silent this many days is named in `stale`
+ACTIVITY_STALE_DAYS = 7  # so is Strava once the newest activity is this old
 
 
 def evaluate(
@@ -23,9 +24,15 @@ def evaluate(
     decision: DecisionConfig | None = None,
 ) -> Recommendation:
     """The recommendation for the local day that contains `now`, from what happened by then."""
+    return evaluate_context(Context.build(history, now, profile), rules, decision)
+
+
+def evaluate_context(
+    ctx: Context, rules: RulesConfig | None = None, decision: DecisionConfig | None = None
+) -> Recommendation:
+    """The recommendation for a prepared evaluation (`Context.build` or `Context.at`)."""
     rules = rules or RulesConfig()
     decision = decision or DecisionConfig()
-    ctx = Context.build(history, now, profile)
 
     findings: list[Finding] = []
     waiting: list[str] = []
@@ -37,6 +44,8 @@ def evaluate(
             waiting.append(spec.id)
             continue
         findings.extend(spec.fn(ctx, thresholds))
+    usual = guard.usual_week_load(ctx)
+    findings = guard.cap_load_family(findings, ctx, rules, usual)
     # Most severe first; equal severities keep the catalogue order.
     findings.sort(key=lambda f: -f.severity.rank)
 
@@ -44,11 +53,11 @@ def evaluate(
         status=decide(findings, decision, calibrating=ctx.calibrating),
         readiness=readiness(findings),
         reasons=tuple(findings),
-        metrics=metrics(ctx, rules),
+        metrics=metrics(ctx, rules, usual),
         stale=stale(ctx),
         waiting=tuple(waiting),
-        evaluated_at=now.astimezone(profile.timezone),
-        silent=silent(profile, rules),
+        evaluated_at=ctx.now.astimezone(ctx.tz),
+        silent=silent(ctx.profile, rules),
     )
 
 
@@ -77,17 +86,21 @@ def evaluate_days(
     evaluated at its end, the day that contains `now` evaluated at `now`."""
     tz = profile.timezone
     today = now.astimezone(tz).date()
+    if last > today:
+        raise ValueError(f"{last} is after today ({today})")
+    prepared = Prepared.of(history, now, profile)  # one pass over the history for every day
     day = first
     while day <= last:
         moment = now if day == today else _end_of(day, tz)
-        yield day, evaluate(history, moment, profile, rules, decision)
+        yield day, evaluate_context(Context.at(prepared, moment), rules, decision)
         day += timedelta(days=1)
 
 
-def metrics(ctx: Context, rules: RulesConfig) -> Metrics:
+def metrics(ctx: Context, rules: RulesConfig, usual_week_load: float | None) -> Metrics:
     today = ctx.today
     week_start = today - timedelta(days=6)
-    debt, missing = sleep.debt(ctx, rules.sleep_debt.need_hours)
+    need = sleep.need(ctx, rules.sleep_debt.need_hours)
+    debt, missing = sleep.debt(ctx, need)
     return Metrics(
         acute_load=ctx.acute_load,
         chronic_load=ctx.chronic_load,
@@ -98,10 +111,12 @@ def metrics(ctx: Context, rules: RulesConfig) -> Metrics:
             today - timedelta(days=SPIKE_BASELINE_DAYS), today - timedelta(days=1)
         ),
         last_sleep_h=ctx.last_night_hours(),
-        sleep_debt_h=debt,
+        sleep_debt_h=None if debt is None else max(0.0, debt),
         sleep_nights_missing=missing,
+        sleep_need_h=need,
+        usual_week_load=usual_week_load,
         weight_kg=body.latest_weight(ctx),
-        days_since_rest=ctx.days_since_rest,
+        days_since_rest=ctx.rest_streak(rules.no_rest_day.min_minutes),
         load_source=ctx.load_source.value,
         tsb_pct=training.tsb_pct(ctx),
         monotony=training.monotony_value(ctx),
@@ -120,6 +135,10 @@ def stale(ctx: Context) -> tuple[str, ...]:
     notes: list[str] = []
     if not ctx.activities:
         notes.append("no activities yet")
+    else:
+        idle = (ctx.today - ctx.activity_days[-1]).days
+        if idle >= ACTIVITY_STALE_DAYS:
+            notes.append(f"no activity for {idle} days")
     if ctx.profile.has_scale:
         if not ctx.body:
             notes.append("no weigh-in yet")

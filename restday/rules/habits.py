@@ -10,6 +10,7 @@ from restday.models import Finding, Severity, SportKind
 from restday.rules import settings
 from restday.rules.base import finding, over, under
 from restday.rules.context import Context
+from restday.rules.sources import LEGS_ACHING, POST_RUN_ACHES, RUN_WITH_SORE_LEGS, SORE_LEGS, cite
 
 WEEK_DAYS = 7  # "the last 7 days": today and the 6 before it
 PAIN_UNIT = "/10"
@@ -20,12 +21,12 @@ CADENCE_STEP_UP_MIN = 0.05  # Heiderscheit et al.: +5 % steps per minute …
 CADENCE_STEP_UP_MAX = 0.10  # … to +10 % lowers the load on knee and hip
 
 PAIN_CITATION = (
-    "seed 003 (pain scale 1–3 / 4–7 / 8–10, > 3 days); seed 000 (> 1 week); "
-    "Silbernagel et al., AJSM 2007;35:897"
+    f"{RUN_WITH_SORE_LEGS} (pain scale 1–3 / 4–7 / 8–10, > 3 days); "
+    f"{LEGS_ACHING} (> 1 week); Silbernagel et al., AJSM 2007;35:897"
 )
-SHOE_CITATION = "seeds 000/002 (300–500 miles); Cook et al., AJSM 1985;13:248"
-CADENCE_CITATION = "seed 004; Heiderscheit et al., MSSE 2011;43:296"
-STRENGTH_CITATION = "seeds 000/004; Lauersen et al., BJSM 2014;48:871"
+SHOE_CITATION = cite(LEGS_ACHING, SORE_LEGS + " (300–500 miles)", "Cook et al., AJSM 1985;13:248")
+CADENCE_CITATION = cite(POST_RUN_ACHES, "Heiderscheit et al., MSSE 2011;43:296")
+STRENGTH_CITATION = cite(LEGS_ACHING, POST_RUN_ACHES, "Lauersen et al., BJSM 2014;48:871")
 
 
 def _week_start(ctx: Context) -> date:
@@ -35,54 +36,82 @@ def _week_start(ctx: Context) -> date:
 # --- pain -------------------------------------------------------------------------------
 
 
-def _latest_pain_by_day(ctx: Context) -> dict[date, int]:
-    """The level of the last report of each local day (reports are sorted by time)."""
-    latest: dict[date, int] = {}
-    for report in ctx.pains:
-        latest[ctx.local_date(report.time)] = report.level
-    return latest
+PAIN_CARRY_DAYS = 2  # with no report today, the latest of the 2 days before counts …
+_CARRIED = {Severity.DOCTOR: Severity.STRONG, Severity.STRONG: Severity.MODERATE}  # … lower
 
 
-def _pain_streak(latest: dict[date, int], today: date, rest_min: int) -> int:
-    """Consecutive days back from today whose last report was ≥ rest_min (no report ends it)."""
+def _report_days(ctx: Context) -> list[tuple[date, int]]:
+    """(day, level of its last report) of the latest report days, newest first."""
+    return [(ctx.local_date(r.time), r.level) for r in reversed(ctx.pains)]
+
+
+def _graded_pain(
+    days: list[tuple[date, int]], t: settings.Pain
+) -> tuple[Severity, int, int] | None:
+    """The severity of the newest of `days` (newest first), its threshold and the streak of
+    report days at the rest level (days without a report neither break nor extend it)."""
+    level = days[0][1]
     streak = 0
-    day = today
-    while latest.get(day, 0) >= rest_min:
+    for _, earlier in days:
+        if earlier < t.rest_min:
+            break
         streak += 1
-        day -= timedelta(days=1)
-    return streak
+    if level >= t.doctor_min:
+        return Severity.DOCTOR, t.doctor_min, streak
+    if streak > t.persist_days:
+        return Severity.DOCTOR, t.rest_min, streak
+    if level >= t.rest_min:
+        return Severity.STRONG, t.rest_min, streak
+    if level >= 1:
+        return Severity.INFO, t.rest_min, streak
+    return None
 
 
 def pain(ctx: Context, t: settings.Pain) -> Sequence[Finding]:
-    """The latest pain report of today on seed 003's scale; one finding at most."""
-    latest = _latest_pain_by_day(ctx)
-    level = latest.get(ctx.today)
-    if not level:  # no report today, or "no pain"
+    """The latest pain report of today on the 0–10 scale of "Should You Go Running With Sore
+    Legs?"; with none today, the latest of the two days before, one step lower."""
+    days = _report_days(ctx)
+    if not days:
         return []
-    streak = _pain_streak(latest, ctx.today, t.rest_min)
-
-    if level >= t.doctor_min:
-        severity, threshold = Severity.DOCTOR, t.doctor_min
+    day = days[0][0]
+    back = (ctx.today - day).days
+    if back > PAIN_CARRY_DAYS:
+        return []
+    graded = _graded_pain(days, t)
+    if graded is None:
+        return []
+    severity, threshold, _ = graded
+    level = days[0][1]
+    if back:
+        carried = _CARRIED.get(severity)
+        if carried is None:  # a green-zone report is not carried
+            return []
+        when = "yesterday" if back == 1 else f"on {day:%A}"
+        message = (
+            f"Pain {level}/10 {when}, and no report since: until you say it has eased, "
+            + ("keep it to easy movement or rest." if carried is Severity.MODERATE else
+               "don't run, and have it checked by a doctor or physiotherapist.")
+            + " Report today's pain to update this."
+        )  # fmt: skip
+        severity = carried
+    elif severity is Severity.DOCTOR and level >= t.doctor_min:
         message = (
             f"Pain {level}/10 today ({t.doctor_min} or more): don't run, "
             "and see a doctor or physiotherapist to find the cause."
         )
-    elif streak >= t.persist_days:
-        severity, threshold = Severity.DOCTOR, t.rest_min
+    elif severity is Severity.DOCTOR:
         message = (
-            f"Pain {level}/10 today, at {t.rest_min} or more for {streak} days in a row: "
-            "don't run, and have it checked by a doctor or physiotherapist "
-            "(training soreness fades within about three days)."
+            f"Pain {level}/10 today, at {t.rest_min} or more on more than {t.persist_days} "
+            "report days in a row: don't run, and have it checked by a doctor or "
+            "physiotherapist (training soreness fades within about three days)."
         )
-    elif level >= t.rest_min:
-        severity, threshold = Severity.STRONG, t.rest_min
+    elif severity is Severity.STRONG:
         message = (
             f"Pain {level}/10 today ({t.rest_min} or more): take a rest day rather than "
             "running through it. Tendon rehab under a physio may allow up to 5/10, "
             "but not on your own."
         )
     else:
-        severity, threshold = Severity.INFO, t.rest_min
         message = (
             f"Pain {level}/10 today (green zone, under {t.rest_min}): an easy run is fine. "
             "Stop if it gets sharper, and rest if it reaches "

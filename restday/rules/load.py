@@ -1,9 +1,13 @@
-"""Training load per activity, in one unit for the whole history (RULES.md, "Load").
+"""Training load per activity, in one unit for the whole history (RULES.md v2, "Load").
 
-Banister TRIMP from average heart rate when the athlete's max and resting HR are known and
-most activities have HR; else Strava's `suffer_score` when most have it; else moving minutes
-scaled by sport. An activity lacking the chosen source is estimated from its minutes × the
-median load per minute of its sport (of all activities when its sport has none).
+The unit is chosen by the configuration alone, never by the data (v1 switched from minutes to
+TRIMP the day most activities had HR, and every load in the history jumped): Banister TRIMP
+from average heart rate when the athlete's max and resting HR are set, else Strava's relative
+effort (`suffer_score`). An activity lacking the value is estimated as its moving minutes × the
+median value per minute of its sport kind over the athlete's *earlier* activities that have it
+(none yet: the sport's factor per minute, × 1.5 for TRIMP). An activity's load therefore never
+changes when later activities arrive, and an athlete without HR or relative effort simply gets
+factor-weighted minutes.
 
 `day_series` sums the loads into one value a day, for the exponential averages.
 """
@@ -12,7 +16,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import statistics
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
@@ -24,7 +27,6 @@ from restday.rules.settings import Profile, Sex
 class LoadSource(StrEnum):
     TRIMP = "trimp"
     SUFFER_SCORE = "suffer_score"
-    MINUTES = "minutes"
 
 
 SPORT_FACTOR: dict[SportKind, float] = {
@@ -35,6 +37,7 @@ SPORT_FACTOR: dict[SportKind, float] = {
     SportKind.STRENGTH: 0.3,
     SportKind.OTHER: 0.5,
 }
+TRIMP_PER_FACTOR_MINUTE = 1.5  # a first estimate of TRIMP per minute, before any HR is known
 
 # Banister's TRIMP weighting: k · e^(b · HRr), by sex; unset sex uses the original (male) one.
 _TRIMP_CONSTANTS: dict[Sex | None, tuple[float, float]] = {
@@ -59,58 +62,46 @@ def trimp(activity: Activity, profile: Profile) -> float | None:
     return activity.moving_minutes * reserve * k * math.exp(b * reserve)
 
 
-def choose_source(activities: Sequence[Activity], profile: Profile) -> LoadSource:
-    """The load unit for the whole history: the best source that most activities have."""
-    if not activities:
-        return LoadSource.MINUTES
-    half = len(activities) / 2
+def choose_source(profile: Profile) -> LoadSource:
+    """The load unit, from the configuration alone: TRIMP with max and resting HR set."""
     max_hr, rest_hr = profile.max_hr, profile.resting_hr
     if max_hr is not None and rest_hr is not None and max_hr > rest_hr:
-        with_hr = sum(1 for a in activities if a.average_heartrate is not None)
-        if with_hr > half:
-            return LoadSource.TRIMP
-    if sum(1 for a in activities if a.suffer_score is not None) > half:
-        return LoadSource.SUFFER_SCORE
-    return LoadSource.MINUTES
+        return LoadSource.TRIMP
+    return LoadSource.SUFFER_SCORE
 
 
 def activity_loads(
     activities: Sequence[Activity], profile: Profile
 ) -> tuple[LoadSource, list[float]]:
-    """The chosen unit and the load of each activity in it (same order as given)."""
-    source = choose_source(activities, profile)
-    if source is LoadSource.MINUTES:
-        return source, [minutes_load(a) for a in activities]
-
+    """The configured unit and the load of each activity in it (same order as given, which
+    is oldest first: an estimate only reads earlier activities)."""
+    source = choose_source(profile)
     measured = (
         _trimps(activities, profile)
         if source is LoadSource.TRIMP
         else [a.suffer_score for a in activities]
     )
-    if None not in measured:  # nothing to estimate: no per-sport rates needed
-        return source, [float(load) for load in measured if load is not None]
-
-    per_minute: dict[SportKind, list[float]] = {}
-    for activity, load in zip(activities, measured, strict=True):
-        if load is not None and activity.moving_minutes > 0:
-            per_minute.setdefault(activity.kind, []).append(load / activity.moving_minutes)
-    medians = {kind: statistics.median(values) for kind, values in per_minute.items()}
-    everything = [v for values in per_minute.values() for v in values]
-    overall = statistics.median(everything) if everything else None
-
+    first_rate = TRIMP_PER_FACTOR_MINUTE if source is LoadSource.TRIMP else 1.0
+    rates: dict[SportKind, list[float]] = {}  # per minute, sorted, of earlier measured ones
     loads: list[float] = []
     for activity, load in zip(activities, measured, strict=True):
+        minutes = activity.moving_minutes
         if load is not None:
             loads.append(float(load))
+            if minutes > 0:
+                bisect.insort(rates.setdefault(activity.kind, []), load / minutes)
             continue
-        rate = medians.get(activity.kind, overall)
-        if rate is None:
-            loads.append(minutes_load(activity))
+        earlier = rates.get(activity.kind)
+        if earlier:
+            loads.append(minutes * _median(earlier))
         else:
-            # A sport without its own rate borrows the overall one, scaled by sport.
-            scale = 1.0 if activity.kind in medians else SPORT_FACTOR[activity.kind]
-            loads.append(activity.moving_minutes * rate * scale)
+            loads.append(minutes * (SPORT_FACTOR[activity.kind] * first_rate))
     return source, loads
+
+
+def _median(ordered: list[float]) -> float:
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def _trimps(activities: Sequence[Activity], profile: Profile) -> list[float | None]:

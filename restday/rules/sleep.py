@@ -16,16 +16,19 @@ from restday.models import Finding, Severity, SleepSession
 from restday.rules import settings
 from restday.rules.base import finding, over, shown, under
 from restday.rules.context import NIGHT_ENDS_BY, Context
+from restday.rules.sources import LEGS_HURT, POST_RUN_ACHES, WATSON_2015, cite
 
-CITE_SLEEP_SHORT = "seed 004; Van Dongen et al., Sleep 2003;26:117"
-CITE_SLEEP_DEBT = (
-    "seed 001; Watson et al., J Clin Sleep Med 2015;11:591; "
-    "Milewski et al., J Pediatr Orthop 2014;34:129"
-)
+CITE_SLEEP_SHORT = cite(POST_RUN_ACHES, "Van Dongen et al., Sleep 2003;26:117")
+CITE_SLEEP_DEBT = cite(LEGS_HURT + " (7–9 h)", WATSON_2015)
 CITE_HRV = "Kiviniemi et al., EJAP 2007;101:743; Plews et al., Sports Med 2013"
 CITE_RESTING_HR = "Buchheit, Front Physiol 2014;5:73"
 
-DEBT_NIGHTS = 14  # sleep_debt sums the nights today-13 … today
+DEBT_NIGHTS = 7  # sleep_debt sums the nights today-6 … today that have sleep …
+DEBT_MIN_NIGHTS = 4  # … when at least this many have
+NEED_NIGHTS = 60  # the athlete's own need: the median night of the last 60 …
+NEED_MIN_NIGHTS = 14  # … once at least this many are known
+NEED_MAX_H = 9.0  # the own need is capped here (7–9 h: the article and Watson 2015)
+ADULT_MIN_H = 7.0  # adults need 7 h or more (Watson 2015); the need until the own is known
 
 HRV_WEEK_DAYS = 7  # the recent window: today-6 … today
 HRV_BASELINE_DAYS = 60  # the baseline window: today-59 … today (includes the recent one)
@@ -41,11 +44,27 @@ HRV_UNIT = "ln ms"
 BPM_UNIT = "bpm"
 
 
-def debt(ctx: Context, need_hours: float) -> tuple[float | None, int]:
-    """Sleep debt over the last 14 nights and how many of them had no sleep recorded.
+def usual_sleep(ctx: Context) -> float | None:
+    """The median night of the last 60 (None with fewer than 14 nights of sleep)."""
+    first = ctx.today - timedelta(days=NEED_NIGHTS - 1)
+    nights = [hours for day, hours in ctx.night_hours.items() if day >= first]
+    return statistics.median(nights) if len(nights) >= NEED_MIN_NIGHTS else None
 
-    Σ max(0, need − slept) over the nights today-13 … today that have data; (None, 14) when
-    none of them has any.
+
+def need(ctx: Context, need_hours: float | None) -> float:
+    """Hours a night the athlete needs: `need_hours` if set, else their own usual night
+    (capped at 9 h; under 7 h it is their usual night itself), else 7 h until that is known."""
+    if need_hours is not None:
+        return need_hours
+    usual = usual_sleep(ctx)
+    return ADULT_MIN_H if usual is None else min(usual, NEED_MAX_H)
+
+
+def debt(ctx: Context, need_hours: float) -> tuple[float | None, int]:
+    """Net sleep debt over the last 7 nights and how many of them had no sleep recorded.
+
+    Σ (need − slept) over the nights today-6 … today that have data, so a long night repays a
+    short one; None with fewer than 4 such nights.
     """
     total = 0.0
     missing = 0
@@ -54,8 +73,8 @@ def debt(ctx: Context, need_hours: float) -> tuple[float | None, int]:
         if hours is None:
             missing += 1
         else:
-            total += max(0.0, need_hours - hours)
-    if missing == DEBT_NIGHTS:
+            total += need_hours - hours
+    if DEBT_NIGHTS - missing < DEBT_MIN_NIGHTS:
         return None, missing
     return total, missing
 
@@ -87,31 +106,60 @@ def sleep_short(ctx: Context, t: settings.SleepShort) -> Sequence[Finding]:
 
 
 def sleep_debt(ctx: Context, t: settings.SleepDebt) -> Sequence[Finding]:
-    total, missing = debt(ctx, t.need_hours)
-    if total is None or not over(total, t.max_debt_hours):
-        return []
-    counted = DEBT_NIGHTS - missing
+    out: list[Finding] = []
+    hours = need(ctx, t.need_hours)
+    usual = usual_sleep(ctx) if t.need_hours is None else None
+    if usual is not None and under(usual, ADULT_MIN_H):
+        message = (
+            f"You usually sleep {usual:.1f} h a night (the median of your last {NEED_NIGHTS} "
+            f"days); adults need {ADULT_MIN_H:g} h or more. Going to bed a little earlier is "
+            "the cheapest recovery there is. (Your debt is counted against your usual night.)"
+        )
+        out.append(
+            finding(
+                "sleep_debt",
+                Severity.INFO,
+                message,
+                value=usual,
+                threshold=ADULT_MIN_H,
+                unit=HOURS_UNIT,
+                citation=CITE_SLEEP_DEBT,
+            )
+        )
+    total, missing = debt(ctx, hours)
+    if total is None:
+        return out
+    if over(total, t.moderate_hours):
+        severity, limit = Severity.MODERATE, t.moderate_hours
+        advice = "Sleep is when muscles repair: keep today easy and get to bed early."
+    elif over(total, t.caution_hours):
+        severity, limit = Severity.CAUTION, t.caution_hours
+        advice = "Aim for a longer night or two before your next hard session."
+    else:
+        return out
     nights = (
         f"the last {DEBT_NIGHTS} nights"
         if missing == 0
-        else f"the {counted} tracked nights of the last {DEBT_NIGHTS}"
+        else f"the {DEBT_NIGHTS - missing} tracked nights of the last {DEBT_NIGHTS}"
     )
+    basis = "you set" if t.need_hours is not None else "your usual night"
     message = (
-        f"Sleep debt of {shown(total, t.max_debt_hours)} h over {nights}, counting "
-        f"{t.need_hours:g} h a night (over {t.max_debt_hours:g} h). "
-        "Athletes who sleep under 8 h get injured more often: sleep longer for a few nights."
+        f"You are {shown(total, limit)} h short of sleep over {nights}, counting "
+        f"{hours:.1f} h a night ({basis}; over {limit:g} h). {advice}"
     )
-    return [
+    out.insert(
+        0,
         finding(
             "sleep_debt",
-            Severity.MODERATE,
+            severity,
             message,
             value=total,
-            threshold=t.max_debt_hours,
+            threshold=limit,
             unit=HOURS_UNIT,
             citation=CITE_SLEEP_DEBT,
-        )
-    ]
+        ),
+    )
+    return out
 
 
 def hrv(ctx: Context, t: settings.Hrv) -> Sequence[Finding]:

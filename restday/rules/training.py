@@ -1,5 +1,5 @@
 """Load rules: `weekly_increase`, `run_spike`, `acwr`, `tsb`, `monotony`, `no_rest_day`,
-`deload` (RULES.md).
+`deload` (RULES.md v2).
 
 "The last 7 days" are today-6 … today in the athlete's zone; a 7-day block `k` back is the
 7 days ending `7·k` days before today. A value must pass its threshold by more than float
@@ -13,25 +13,36 @@ import itertools
 import math
 import statistics
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from restday.models import Finding, Severity
 from restday.rules import settings
-from restday.rules.base import finding, over, shown, under
+from restday.rules.base import FLOAT_NOISE, finding, over, shown, under
 from restday.rules.context import Context
+from restday.rules.sources import (
+    BUIST_2008,
+    FRANDSEN_2025,
+    GABBETT_2016,
+    IMPELLIZZERI_2021,
+    LEGS_ACHING,
+    NIELSEN_2014,
+    POST_RUN_ACHES,
+    RUN_WITH_SORE_LEGS,
+    SORE_LEGS,
+    WILLIAMS_2017,
+    cite,
+)
 
-CITE_WEEKLY_INCREASE = (
-    "seeds 000/002/003; Nielsen et al., JOSPT 2014;44:739; Buist et al., AJSM 2008;36:33"
+CITE_WEEKLY_INCREASE = cite(
+    LEGS_ACHING, SORE_LEGS, RUN_WITH_SORE_LEGS, NIELSEN_2014, BUIST_2008, FRANDSEN_2025
 )
-CITE_RUN_SPIKE = "Frandsen et al., BJSM 2025;59:1203, doi:10.1136/bjsports-2024-109380"
-CITE_ACWR = (
-    "seed 004; Gabbett, BJSM 2016;50:273; Williams et al., BJSM 2017;51:209; "
-    "Impellizzeri et al., Sports Med 2021;51:581"
-)
+CITE_RUN_SPIKE = FRANDSEN_2025
+CITE_ACWR = cite(POST_RUN_ACHES, GABBETT_2016, WILLIAMS_2017, IMPELLIZZERI_2021, FRANDSEN_2025)
 CITE_TSB = "Banister impulse–response model; TrainingPeaks PMC convention"
 CITE_MONOTONY = "Foster, MSSE 1998;30:1164"
-CITE_NO_REST_DAY = "seeds 000/002"
-CITE_DELOAD = "seed 004"
+CITE_NO_REST_DAY = cite(LEGS_ACHING + " (a full rest day a week)", SORE_LEGS)
+CITE_DELOAD = POST_RUN_ACHES + " (deload every fourth week)"
 
 WEEK_DAYS = 7  # "the last 7 days": today-6 … today
 INCREASE_BASELINE_DAYS = 28  # weekly_increase's baseline: the 28 days before the last 7
@@ -101,17 +112,43 @@ def weekly_increase(ctx: Context, t: settings.WeeklyIncrease) -> Sequence[Findin
         return []
     this_week = week_km(ctx)
     pct = (this_week / baseline - 1) * PERCENT
-    graded = _graded(pct, ((t.high_pct, Severity.MODERATE), (t.caution_pct, Severity.CAUTION)))
+    graded = _graded(
+        pct,
+        (
+            (t.high_pct, Severity.MODERATE),
+            (t.caution_pct, Severity.CAUTION),
+            (t.info_pct, Severity.INFO),
+        ),
+    )
     if graded is None:
         return []
     severity, limit = graded
+    added = this_week - baseline
+    small = under(added, t.min_increase_km)
+    if small:
+        severity = Severity.INFO
     message = (
         f"{this_week:.1f} km in the last {WEEK_DAYS} days, {shown(pct, limit, 0)} % more than "
         f"your biggest week of the {INCREASE_BASELINE_DAYS} days before ({baseline:.1f} km; "
-        f"over {limit:g} %). The 10 % rule itself did not prevent injuries in a trial (Buist "
-        "2008), but runners who added over 30 % got injured more often (Nielsen 2014): "
-        "hold this volume for now."
+        f"over {limit:g} %). "
     )
+    if small:
+        message += (
+            f"That is only {added:.1f} km more (under {t.min_increase_km:g} km): on a small "
+            "base a percentage grows fast. Nothing to change if you feel fresh."
+        )
+    elif severity is Severity.INFO:
+        message += (
+            "The 10 % rule is a convention the evidence does not support: it did not prevent "
+            "injuries in a trial (Buist 2008), and week-to-week changes were not linked to "
+            "injury in 5,205 runners (Frandsen 2025). Nothing to change if you feel fresh."
+        )
+    else:
+        message += (
+            "Novice runners who added over 30 % in two weeks got more distance-related "
+            "injuries (Nielsen 2014; not significant): hold this volume for a week or two "
+            "before adding more."
+        )
     return [
         finding(
             "weekly_increase",
@@ -125,14 +162,26 @@ def weekly_increase(ctx: Context, t: settings.WeeklyIncrease) -> Sequence[Findin
     ]
 
 
-def run_spike(ctx: Context, t: settings.RunSpike) -> Sequence[Finding]:
-    today_km = ctx.longest_run_by_day.get(ctx.today)
-    baseline = ctx.longest_run_between(
-        ctx.today - timedelta(days=SPIKE_BASELINE_DAYS), ctx.today - timedelta(days=1)
-    )
-    if today_km is None or baseline is None or not over(baseline, 0):
-        return []
-    pct = (today_km / baseline - 1) * PERCENT
+@dataclass(frozen=True, slots=True)
+class Spike:
+    """A day's longest run against the longest of the 30 days before it."""
+
+    day: date
+    km: float
+    minutes: float
+    baseline_km: float
+    pct: float
+    severity: Severity
+    limit: float
+
+
+def spike_on(ctx: Context, day: date, t: settings.RunSpike) -> Spike | None:
+    """The spike of `day`'s longest run, if it passes a threshold."""
+    km = ctx.longest_run_by_day.get(day)
+    baseline = ctx.longest_run_between(day - timedelta(days=SPIKE_BASELINE_DAYS), day - _ONE_DAY)
+    if km is None or baseline is None or not over(baseline, 0):
+        return None
+    pct = (km / baseline - 1) * PERCENT
     graded = _graded(
         pct,
         (
@@ -142,23 +191,52 @@ def run_spike(ctx: Context, t: settings.RunSpike) -> Sequence[Finding]:
         ),
     )
     if graded is None:
+        return None
+    runs = [a for a in ctx.activities_between(day, day) if a.is_run]
+    longest = max(runs, key=lambda a: a.distance_m)
+    return Spike(day, km, longest.moving_minutes, baseline, pct, *graded)
+
+
+def run_spike(ctx: Context, t: settings.RunSpike) -> Sequence[Finding]:
+    """Today's spike, and those of the `carry_days` days before one step lower (a long run
+    keeps its severity on the next day): the most severe counts, today's first among equals."""
+    best: tuple[Spike, Severity] | None = None
+    for back in range(t.carry_days + 1):
+        spike = spike_on(ctx, ctx.today - timedelta(days=back), t)
+        if spike is None:
+            continue
+        severity = spike.severity
+        long_run = spike.km >= t.keep_km - FLOAT_NOISE or spike.minutes >= t.keep_minutes
+        if back and not (back == 1 and long_run):
+            carried = lower(severity)
+            if carried is None:  # a caution carried is silent
+                continue
+            severity = carried
+        if best is None or severity.rank > best[1].rank:
+            best = (spike, severity)
+    if best is None:
         return []
-    severity, limit = graded
+    spike, severity = best
+    when = _run_day_words(ctx, spike.day)
+    times = spike.km / spike.baseline_km
     message = (
-        f"Today's {today_km:.1f} km run is {shown(pct, limit, 0)} % longer than your longest "
-        f"of the {SPIKE_BASELINE_DAYS} days before ({baseline:.1f} km; over {limit:g} %). "
-        "Runs more than 10 % longer than the recent longest raise the injury risk: "
-        "take it easy while your legs absorb it."
-    )
+        f"{when} {spike.km:.1f} km run was {shown(spike.pct, spike.limit, 0)} % longer "
+        f"({times:.1f}×) than your longest of the {SPIKE_BASELINE_DAYS} days before "
+        f"({spike.baseline_km:.1f} km; over {spike.limit:g} %). In 5,205 runners, single runs "
+        "over 10 % longer than the recent longest raised the injury risk (Frandsen 2025): "
+        + ("take it easy while your legs absorb it." if spike.day == ctx.today else
+           "give your legs an easier day to absorb it.")
+    )  # fmt: skip
     return [
         finding(
             "run_spike",
             severity,
             message,
-            value=pct,
-            threshold=limit,
+            value=spike.pct,
+            threshold=spike.limit,
             unit=PCT_UNIT,
             citation=CITE_RUN_SPIKE,
+            run_day=None if spike.day == ctx.today else spike.day,
         )
     ]
 
@@ -167,14 +245,25 @@ def acwr(ctx: Context, t: settings.Acwr) -> Sequence[Finding]:
     ratio = ctx.acwr
     if ratio is None:
         return []
-    weak = "The ratio is only a weak predictor of injury (Impellizzeri 2021)"
-    graded = _graded(ratio, ((t.high, Severity.MODERATE), (t.caution, Severity.CAUTION)))
+    weak = (
+        "The ratio is a weak predictor of injury (Impellizzeri 2021), and in 5,205 runners "
+        "week-to-week spikes were not linked to injuries while single-run spikes were "
+        "(Frandsen 2025)"
+    )
+    graded = _graded(
+        ratio,
+        ((t.high, Severity.MODERATE), (t.caution, Severity.CAUTION), (t.info, Severity.INFO)),
+    )
     if graded is not None:
         severity, limit = graded
+        advice = {
+            Severity.MODERATE: "a load this far above your usual is worth an easier day.",
+            Severity.CAUTION: "keep an eye on how your legs feel.",
+            Severity.INFO: "nothing to change if you feel fresh.",
+        }[severity]
         message = (
             f"Acute:chronic load ratio {shown(ratio, limit, 2)} (over {limit:g}): your last "
-            f"week's load is above what you are used to. {weak}, but an easier day "
-            "lets the rest of you catch up."
+            f"week's load is above what you are used to. {weak}: {advice}"
         )
     elif under(ratio, t.low):
         severity, limit = Severity.INFO, t.low
@@ -205,12 +294,12 @@ def tsb(ctx: Context, t: settings.Tsb) -> Sequence[Finding]:
     message = (
         f"Form (fitness minus fatigue) was {shown(pct, t.min_tsb_pct, 0)} % of your fitness "
         f"as of yesterday (under {t.min_tsb_pct:g} %): fatigue is running well ahead of "
-        "fitness. Keep today easy."
+        "fitness. Keep the hard sessions for when it has caught up."
     )
     return [
         finding(
             "tsb",
-            Severity.MODERATE,
+            Severity.CAUTION,
             message,
             value=pct,
             threshold=t.min_tsb_pct,
@@ -242,17 +331,21 @@ def monotony(ctx: Context, t: settings.Monotony) -> Sequence[Finding]:
 
 
 def no_rest_day(ctx: Context, t: settings.NoRestDay) -> Sequence[Finding]:
-    days = ctx.days_since_rest
+    """Moderate on the day the streak of training days first exceeds `max_days`, caution on
+    its later days (walks, hikes, yoga and short sessions never break a rest day)."""
+    days = ctx.rest_streak(t.min_minutes)
     if not days > t.max_days:
         return []
+    first = days == t.max_days + 1
     message = (
-        f"{days} days in a row without a rest day (more than {t.max_days}). Muscles, tendons "
-        "and bones rebuild on rest days: take at least one full rest day a week."
+        f"{days} days in a row with a training session (more than {t.max_days}). Muscles, "
+        "tendons and bones rebuild on rest days: take at least one full rest day a week"
+        + (" — a walk is fine." if first else ".")
     )
     return [
         finding(
             "no_rest_day",
-            Severity.MODERATE,
+            Severity.MODERATE if first else Severity.CAUTION,
             message,
             value=days,
             threshold=t.max_days,
@@ -304,6 +397,28 @@ def _week_loads(ctx: Context, blocks: int) -> list[float] | None:
         last = ctx.today - timedelta(days=WEEK_DAYS * k)
         out.append(sum(ctx.loads_between(last - timedelta(days=WEEK_DAYS - 1), last)))
     return out
+
+
+_ONE_DAY = timedelta(days=1)
+_LOWER: dict[Severity, Severity] = {  # one step lower; a caution carried is silent
+    Severity.DOCTOR: Severity.STRONG,
+    Severity.STRONG: Severity.MODERATE,
+    Severity.MODERATE: Severity.CAUTION,
+}
+
+
+def lower(severity: Severity) -> Severity | None:
+    """One step lower (strong → moderate → caution → None: silent)."""
+    return _LOWER.get(severity)
+
+
+def _run_day_words(ctx: Context, day: date) -> str:
+    back = (ctx.today - day).days
+    if back == 0:
+        return "Today's"
+    if back == 1:
+        return "Yesterday's"
+    return f"{day:%A}'s"
 
 
 def _graded(

@@ -9,6 +9,7 @@ recommendation, to the last bit of every float, for any history, moment, zone an
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from restday.clock import end_of_day
 from restday.models import (
     METERS_PER_KM,
     Activity,
@@ -36,22 +38,24 @@ from restday.models import (
     SleepSession,
     SportKind,
 )
-from restday.rules import RULES
+from restday.rules import RULES, guard
 from restday.rules.context import (
     ACUTE_DAYS,
     ATL_DAYS,
     CHRONIC_DAYS,
     CTL_DAYS,
     NIGHT_ENDS_BY,
+    PAIN_GUARD_DAYS,
     WINDOW_DAYS,
     Context,
+    Prepared,
     Timeline,
     ewma_lambda,
     prune,
 )
 from restday.rules.decision import decide, readiness
-from restday.rules.engine import evaluate, metrics, stale
-from restday.rules.load import SPORT_FACTOR, LoadSource, choose_source, minutes_load, trimp
+from restday.rules.engine import evaluate, evaluate_days, metrics, silent, stale
+from restday.rules.load import SPORT_FACTOR, LoadSource, choose_source, trimp
 from restday.rules.settings import (
     DecisionConfig,
     DehydrationPostRun,
@@ -79,29 +83,25 @@ S_PER_M = 0.33  # a 5:30 min/km pace
 
 
 def reference_loads(activities: tuple[Activity, ...], profile: Profile) -> list[float]:
-    source = choose_source(activities, profile)
-    if source is LoadSource.MINUTES:
-        return [minutes_load(a) for a in activities]
+    """Each activity's load in the configured unit; a missing value is estimated from the
+    earlier activities of its sport (none yet: its factor, × 1.5 for TRIMP)."""
+    source = choose_source(profile)
     measured = [
         trimp(a, profile) if source is LoadSource.TRIMP else a.suffer_score for a in activities
     ]
-    per_minute: dict[SportKind, list[float]] = {}
-    for a, load in zip(activities, measured, strict=True):
-        if load is not None and a.moving_minutes > 0:
-            per_minute.setdefault(a.kind, []).append(load / a.moving_minutes)
-    medians = {kind: statistics.median(values) for kind, values in per_minute.items()}
-    everything = [v for values in per_minute.values() for v in values]
-    overall = statistics.median(everything) if everything else None
-    loads = []
-    for a, load in zip(activities, measured, strict=True):
-        rate = medians.get(a.kind, overall)
+    loads: list[float] = []
+    for i, (a, load) in enumerate(zip(activities, measured, strict=True)):
         if load is not None:
             loads.append(float(load))
-        elif rate is None:
-            loads.append(minutes_load(a))
-        else:
-            scale = 1.0 if a.kind in medians else SPORT_FACTOR[a.kind]
-            loads.append(a.moving_minutes * rate * scale)
+            continue
+        rates = [
+            m / e.moving_minutes
+            for e, m in zip(activities[:i], measured[:i], strict=True)
+            if e.kind is a.kind and m is not None and e.moving_minutes > 0
+        ]
+        first = 1.5 if source is LoadSource.TRIMP else 1.0
+        rate = statistics.median(rates) if rates else SPORT_FACTOR[a.kind] * first
+        loads.append(a.moving_minutes * rate)
     return loads
 
 
@@ -128,6 +128,7 @@ def reference_context(history: History, now: datetime, profile: Profile) -> Cont
     daily: list[float] = []
     run_km: dict[date, float] = defaultdict(float)
     longest: dict[date, float] = {}
+    sessions: dict[date, float] = {}
     if first_day is not None:
         daily = [0.0] * ((today - first_day).days + 1)
     for a, day, load in zip(activities, days, loads, strict=True):
@@ -135,29 +136,57 @@ def reference_context(history: History, now: datetime, profile: Profile) -> Cont
         if a.kind is SportKind.RUN:
             run_km[day] += a.distance_m / METERS_PER_KM
             longest[day] = max(longest.get(day, 0.0), a.distance_m / METERS_PER_KM)
+            sessions[day] = math.inf
+        elif a.sport_type not in ("Walk", "Hike", "Yoga"):
+            sessions[day] = max(sessions.get(day, 0.0), a.moving_minutes)
     sleeps = tuple(s for s in history.sleeps if s.end <= now)
     nights: dict[date, float] = defaultdict(float)
     for s in sleeps:
         if s.end.astimezone(tz).time() <= NIGHT_ENDS_BY:
             nights[s.end.astimezone(tz).date()] += s.hours
     body = tuple(b for b in history.body if b.time <= now)
-    active = frozenset(days)
-    over = now >= datetime.combine(today + timedelta(days=1), time(0), tz) - timedelta(seconds=1)
-    streak, day = 0, today if today in active else today - timedelta(days=1)
-    while day in active and not (today not in active and over):
-        streak, day = streak + 1, day - timedelta(days=1)
+    pains = [p for p in history.pains if p.time <= now]
+    last_of_day = {p.time.astimezone(tz).date(): p for p in pains}
+    n = len(daily)
+    prepared = Prepared(
+        now=now,
+        history=history,
+        profile=profile,
+        activities=activities,
+        activity_days=days,
+        loads=tuple(loads),
+        load_source=choose_source(profile),
+        first_day=first_day,
+        daily_load=tuple(daily),
+        prefix=tuple(sum(daily[:i]) for i in range(n + 1)),
+        acute=tuple(reference_ewma(daily, ACUTE_DAYS, i) or 0.0 for i in range(28, n + 1)),
+        chronic=tuple(reference_ewma(daily, CHRONIC_DAYS, i) or 0.0 for i in range(28, n + 1)),
+        ctl=tuple(
+            reference_ewma(daily, CTL_DAYS, i, 1 / CTL_DAYS) or 0.0 for i in range(28, n + 1)
+        ),
+        atl=tuple(
+            reference_ewma(daily, ATL_DAYS, i, 1 / ATL_DAYS) or 0.0 for i in range(28, n + 1)
+        ),
+        run_km_by_day=dict(run_km),
+        longest_run_by_day=longest,
+        session_minutes=sessions,
+    )
     return Context(
         now=now, tz=tz, today=today, profile=profile, activities=activities,
-        activity_days=days, active_days=active, loads=tuple(loads),
-        load_source=choose_source(activities, profile), sleeps=sleeps, body=body,
-        pains=tuple(p for p in history.pains if p.time <= now), gear=history.gear,
+        activity_days=days, loads=tuple(loads),
+        load_source=choose_source(profile), sleeps=sleeps, body=body,
+        pains=tuple(sorted(last_of_day.values(), key=attrgetter("time"))),
+        pain_levels={
+            day: p.level for day, p in last_of_day.items() if (today - day).days < PAIN_GUARD_DAYS
+        },
+        gear=history.gear,
         first_day=first_day, daily_load=tuple(daily), run_km_by_day=dict(run_km),
         longest_run_by_day=longest, night_hours=dict(nights),
         acute_load=reference_ewma(daily, ACUTE_DAYS, len(daily)),
         chronic_load=reference_ewma(daily, CHRONIC_DAYS, len(daily)),
         ctl_yesterday=reference_ewma(daily, CTL_DAYS, len(daily) - 1, 1.0 / CTL_DAYS),
         atl_yesterday=reference_ewma(daily, ATL_DAYS, len(daily) - 1, 1.0 / ATL_DAYS),
-        days_since_rest=streak,
+        session_minutes=sessions, prepared=prepared,
         all_sleeps=Timeline(sleeps, len(sleeps), attrgetter("end")),
         all_body=Timeline(body, len(body), attrgetter("time")),
     )  # fmt: skip
@@ -178,15 +207,18 @@ def reference_evaluate(
             waiting.append(spec.id)
             continue
         findings.extend(spec.fn(ctx, thresholds))
+    usual = guard.usual_week_load(ctx)
+    findings = guard.cap_load_family(findings, ctx, rules, usual)
     findings.sort(key=lambda f: -f.severity.rank)
     return Recommendation(
         status=decide(findings, DecisionConfig(), calibrating=ctx.calibrating),
         readiness=readiness(findings),
         reasons=tuple(findings),
-        metrics=metrics(ctx, rules),
+        metrics=metrics(ctx, rules, usual),
         stale=stale(ctx),
         waiting=tuple(waiting),
         evaluated_at=now.astimezone(profile.timezone),
+        silent=silent(profile, rules),
     )
 
 
@@ -317,13 +349,15 @@ def test_context_series_and_look_backs_equal_the_straightforward_ones(
 ) -> None:
     history, now, profile, _ = case
     fast, plain = Context.build(history, now, profile), reference_context(history, now, profile)
-    for name in ("activities", "activity_days", "active_days", "loads", "load_source",
-                 "first_day", "daily_load", "acute_load", "chronic_load", "ctl_yesterday",
-                 "atl_yesterday", "days_since_rest"):  # fmt: skip
+    for name in ("activities", "activity_days", "loads", "load_source", "first_day",
+                 "daily_load", "acute_load", "chronic_load", "ctl_yesterday", "atl_yesterday",
+                 "session_minutes", "run_km_by_day", "longest_run_by_day",
+                 "pain_levels"):  # fmt: skip
         assert getattr(fast, name) == getattr(plain, name), name
-    for name in ("night_hours", "run_km_by_day", "longest_run_by_day"):  # the window's days
-        window = {d: v for d, v in getattr(plain, name).items() if fast.today - d < WINDOW}
-        assert getattr(fast, name) == window, name
+    for minutes in (0.0, 30.0, 90.0):
+        assert fast.rest_streak(minutes) == plain.rest_streak(minutes)
+    window = {d: v for d, v in plain.night_hours.items() if fast.today - d < WINDOW}
+    assert fast.night_hours == window
     day = fast.today - timedelta(days=back)  # any day, also far past the window
     assert fast.sleeps_since(day) == plain.sleeps_since(day)
     assert fast.body_since(day) == plain.body_since(day)
@@ -331,8 +365,23 @@ def test_context_series_and_look_backs_equal_the_straightforward_ones(
     assert fast.body[-1:] == plain.body[-1:]  # the latest weigh-in, even one long ago
 
 
+@settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases(), st.integers(0, 40))
+def test_a_history_evaluated_in_one_pass_equals_each_day_evaluated_alone(
+    case: tuple[History, datetime, Profile, RulesConfig], days: int
+) -> None:
+    """`restday history`'s one pass gives, day by day, what `status --date D` gives."""
+    history, now, profile, rules = case
+    today = now.astimezone(profile.timezone).date()
+    first = today - timedelta(days=days)
+    for day, rec in evaluate_days(history, first, today, now, profile, rules):
+        moment_ = now if day == today else end_of_day(day, profile.timezone)
+        assert rec == evaluate(history, moment_, profile, rules), day
+
+
 def test_a_long_history_is_not_scanned_for_nights_weigh_ins_and_pain() -> None:
-    """10,000 days of inputs: the context holds only the window, and pain's unbroken run."""
+    """10,000 days of inputs: the context holds only the window, and pain's last 15 report
+    days (a day without a report skipped)."""
     tz = ZoneInfo("Europe/Berlin")
     back = range(10_000)
     history = History.of(
@@ -342,7 +391,8 @@ def test_a_long_history_is_not_scanned_for_nights_weigh_ins_and_pain() -> None:
     )
     ctx = Context.build(history, moment(tz, 0, 12), Profile(timezone=tz))
     assert len(ctx.sleeps) == len(ctx.body) == WINDOW_DAYS
-    assert [p.time for p in ctx.pains] == [moment(tz, -n, 9) for n in range(4, -1, -1)]
+    report_days = [n for n in range(15, -1, -1) if n != 5]
+    assert [p.time for p in ctx.pains] == [moment(tz, -n, 9) for n in report_days]
     assert len(ctx.sleeps_since(BASE - timedelta(days=9_999))) == len(back)  # still reachable
 
 
@@ -384,4 +434,5 @@ def test_pruning_a_long_history_keeps_only_the_window() -> None:
     kept = prune(history, moment(tz, 0, 12), Profile(timezone=tz), RulesConfig())
     assert len(kept.sleeps) == WINDOW_DAYS
     assert len(kept.body) == WINDOW_DAYS
-    assert [p.time for p in kept.pains] == [moment(tz, -n, 8) for n in range(4, -1, -1)]
+    # The last 28 days, and the last report of each of the 15 report days before them.
+    assert [p.time for p in kept.pains] == [moment(tz, -n, 8) for n in range(42, -1, -1) if n != 5]

@@ -1,0 +1,159 @@
+"""`long_effort` (RULES.md v2): the recovery after a marathon, a race or an unusually long run.
+
+The run's own day is left to `run_spike`; from the next day on, the effort asks for rest and
+then easy days. Runs of one day less than 30 minutes apart count as one (a marathon recorded
+in two parts, a stop at the car).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from restday.models import Activity, Finding, Severity
+from restday.rules import settings
+from restday.rules.base import FLOAT_NOISE, finding, over
+from restday.rules.context import Context
+from restday.rules.sources import BERNAT_ADELL_2021, SORE_LEGS, TAKAYAMA_2017, cite
+
+CITE_LONG_EFFORT = cite(TAKAYAMA_2017, BERNAT_ADELL_2021, SORE_LEGS + " (DOMS 24–72 h)")
+
+STRAVA_RACE = 1  # Strava's `workout_type` of a run marked as a race
+ONE_RUN_GAP = timedelta(minutes=30)  # runs of a day closer than this are one run
+BASELINE_DAYS = 60  # (b) compares with the longest run of the 60 days before
+LONGER_THAN = 1.1  # (b): over 1.1 × that longest run (or moving time)
+ULTRA_KM = 70.0  # from this distance, two rest days
+KM_PER_EASY_DAY = 8.0  # easy until day ⌊km ÷ 8 + 0.5⌋
+HABITUAL_EASY_UNTIL = 3  # (a) alone, a habitual long distance: rest on day 1, easy until day 3
+KM_UNIT = "km"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run as the body felt it: runs of a day less than 30 min apart, merged."""
+
+    day: date
+    km: float
+    minutes: float
+    race: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    run: Run
+    rest_until: int  # days after the run that call for rest (0: none)
+    easy_until: int  # … and for easy running after that
+    threshold: float  # the distance that made it a long effort
+    why: str
+
+
+def merged_runs(activities: Sequence[Activity], days: Sequence[date]) -> list[Run]:
+    """The runs among `activities` (with their local `days`), merged within a day."""
+    out: list[Run] = []
+    last_end = None
+    for activity, day in zip(activities, days, strict=True):
+        if not activity.is_run:
+            continue
+        race = activity.workout_type == STRAVA_RACE
+        km, minutes = activity.distance_km, activity.moving_minutes
+        close = last_end is not None and activity.start - last_end < ONE_RUN_GAP
+        if out and close and out[-1].day == day and last_end is not None:
+            prev = out[-1]
+            out[-1] = Run(day, prev.km + km, prev.minutes + minutes, prev.race or race)
+            last_end = max(last_end, activity.end)
+            continue
+        out.append(Run(day, km, minutes, race))
+        last_end = activity.end
+    return out
+
+
+def recovery(run: Run, earlier: Sequence[Run], t: settings.LongEffort) -> Recovery | None:
+    """The recovery a run calls for, given the runs of the 60 days before it (None: none)."""
+    longest_km = max((r.km for r in earlier), default=0.0)
+    longest_minutes = max((r.minutes for r in earlier), default=0.0)
+    marathon = run.km >= t.marathon_km - FLOAT_NOISE
+    by_distance = run.km >= t.min_km - FLOAT_NOISE and over(run.km, LONGER_THAN * longest_km)
+    by_time = run.minutes >= t.min_hours * 60 - FLOAT_NOISE and over(
+        run.minutes, LONGER_THAN * longest_minutes
+    )
+    race = run.race and run.km >= t.race_min_km - FLOAT_NOISE
+    easy_days = math.floor(run.km / KM_PER_EASY_DAY + 0.5)
+    if by_distance or by_time or (race and run.km >= t.min_km - FLOAT_NOISE):
+        why = "race" if run.race else ("marathon" if marathon else "longest run in 60 days")
+        rest = 2 if run.km >= ULTRA_KM - FLOAT_NOISE else 1
+        threshold = t.min_km if by_distance or race else t.marathon_km
+        return Recovery(run, rest, min(max(easy_days, 2), t.max_days), threshold, why)
+    if marathon:
+        return Recovery(run, 1, min(HABITUAL_EASY_UNTIL, t.max_days), t.marathon_km, "marathon")
+    if race:
+        return Recovery(run, 0, min(max(easy_days, 1), t.max_days), t.race_min_km, "race")
+    return None
+
+
+def recoveries(ctx: Context, t: settings.LongEffort) -> list[Recovery]:
+    """The long efforts of the last `max_days` days before today, oldest first."""
+    first = ctx.today - timedelta(days=t.max_days)
+    lo = first - timedelta(days=BASELINE_DAYS)
+    activities = ctx.activities_between(lo, ctx.today - timedelta(days=1))
+    runs = merged_runs(activities, [ctx.local_date(a.start) for a in activities])
+    out = []
+    for i, run in enumerate(runs):
+        if run.day < first:
+            continue
+        since = run.day - timedelta(days=BASELINE_DAYS)
+        earlier = [r for r in runs[:i] if since <= r.day < run.day]
+        found = recovery(run, earlier, t)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def long_effort(ctx: Context, t: settings.LongEffort) -> Sequence[Finding]:
+    """Rest, then easy days, after a long effort; the most severe of several (latest first)."""
+    best: tuple[Recovery, Severity, int] | None = None
+    for rec in reversed(recoveries(ctx, t)):
+        day = (ctx.today - rec.run.day).days
+        if day <= rec.rest_until:
+            severity = Severity.STRONG
+        elif day <= rec.easy_until:
+            severity = Severity.MODERATE
+        else:
+            continue
+        if best is None or severity.rank > best[1].rank:
+            best = (rec, severity, day)
+    if best is None:
+        return []
+    rec, severity, day = best
+    return [
+        finding(
+            "long_effort",
+            severity,
+            _message(ctx, rec, severity, day),
+            value=rec.run.km,
+            threshold=rec.threshold,
+            unit=KM_UNIT,
+            citation=CITE_LONG_EFFORT,
+            run_day=rec.run.day,
+        )
+    ]
+
+
+def _message(ctx: Context, rec: Recovery, severity: Severity, day: int) -> str:
+    last_easy = rec.run.day + timedelta(days=rec.easy_until)
+    when = "Yesterday's" if day == 1 else f"{rec.run.day:%A}'s"
+    what = f"{when} {rec.run.km:.1f} km ({rec.why})"
+    if severity is Severity.STRONG:
+        then = (
+            f" Then easy running until {last_easy:%A}." if rec.easy_until > rec.rest_until else ""
+        )
+        head = f"{what}: rest today, day {day} of your recovery.{then}"
+    else:
+        until = "today" if last_easy == ctx.today else f"until {last_easy:%A}"
+        head = f"{what}: day {day} of your recovery, keep it easy {until}."
+    return (
+        f"{head} After a marathon, muscle soreness rose until day 3 and was gone by days 4–7, "
+        "and muscle-damage markers took about six days to settle (Takayama 2017; "
+        "Bernat-Adell 2021): hard sessions can wait."
+    )
