@@ -178,7 +178,13 @@ def cmd_check_config(args: argparse.Namespace, config: Config, clock: Clock) -> 
     print(f"config file: {config.config_path or 'none found (defaults and environment)'}")
     for key, value in _flatten(config.masked()):
         print(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-    print("configuration OK\nchecks:")
+    print("configuration OK")
+    if config.rules.sleep_debt.need_hours is not None:
+        print(
+            "hint: rules.sleep_debt.need_hours fixes your nightly sleep need; remove it to count "
+            "sleep debt against your own usual night (RULES.md v2)"
+        )
+    print("checks:")
     checks = run_checks(config, connect=not args.no_connect)
     for check in checks:
         print(check.line())

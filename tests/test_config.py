@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tomllib
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from restday import config as config_module
+from restday.cli import main
 from restday.config import (
     MASK,
     Config,
@@ -35,7 +37,7 @@ COMMENTED_SETTING = re.compile(r"(?m)^# (?=\[\[|[a-z_]+ += )")  # "# key = 1", "
 SECRET = "hunter2-Zq9xV"  # distinctive, so finding it anywhere is a leak
 OTHER_SECRET = "strava-Kp4wT7"
 NUMERIC_SECRET = 918273645546372819  # a secret typed without quotes: wrong type, still secret
-RULE_COUNT = 17
+RULE_COUNT = 18
 
 
 @pytest.fixture(autouse=True)
@@ -499,3 +501,48 @@ def test_config_path_order_is_flag_then_env_then_cwd_then_platform_dir(
     monkeypatch.setenv("RESTDAY_CONFIG", "/etc/restday/restday.toml")
     assert resolve_config_path(None) == (Path("/etc/restday/restday.toml"), True)
     assert resolve_config_path("mine.toml") == (Path("mine.toml"), True)
+
+
+# --- a v1 configuration under the v2 rules ----------------------------------------------------
+
+V1_RULES = """
+[rules.sleep_debt]
+need_hours = 8.0
+max_debt_hours = 5.0
+[rules.weekly_increase]
+caution_pct = 10.0
+high_pct = 30.0
+[rules.acwr]
+caution = 1.2
+high = 1.5
+[rules.tsb]
+min_tsb_pct = -50.0
+[decision]
+moderate_for_rest = 2
+"""
+
+
+def test_a_v1_config_still_loads_after_the_upgrade(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An existing config never stops the service: a removed key loads with one warning that
+    names its replacement, and the values a user set keep their names with v2's meaning."""
+    with caplog.at_level(logging.WARNING):
+        config = load_config(write(tmp_path, V1_RULES), explicit=True)
+    warnings = [r.getMessage() for r in caplog.records if "max_debt_hours" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "caution_hours" in warnings[0]
+    assert "moderate_hours" in warnings[0]
+    rules = config.rules
+    assert rules.sleep_debt.need_hours == 8.0  # a fixed need, as set
+    assert (rules.acwr.info, rules.acwr.caution, rules.acwr.high) == (1.2, 1.2, 1.5)
+    assert (rules.weekly_increase.caution_pct, rules.weekly_increase.high_pct) == (10.0, 30.0)
+    assert rules.weekly_increase.info_pct == 10.0  # the unset level fits below the set ones
+
+
+def test_check_config_hints_that_a_fixed_sleep_need_can_go(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "[rules.sleep_debt]\nneed_hours = 8.0\n")
+    assert main(["check-config", "--no-connect", "--config", str(path)]) == 0
+    assert "remove it to count sleep debt against your own usual night" in capsys.readouterr().out
