@@ -21,7 +21,7 @@ import bisect
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from operator import attrgetter
 from typing import Generic, TypeVar
@@ -218,19 +218,10 @@ class Context:
         `min_minutes` but a walk, hike or yoga), back from today — or from yesterday while today
         has none yet; once today is over without one, it was the rest day and the streak is 0.
         """
-        minutes = self.session_minutes
-
-        def trained(day: date) -> bool:
-            return minutes.get(day, -1.0) >= min_minutes
-
-        if not trained(self.today) and self.day_is_over:
-            return 0
-        day = self.today if trained(self.today) else self.today - timedelta(days=1)
-        streak = 0
-        while trained(day):
-            streak += 1
-            day -= timedelta(days=1)
-        return streak
+        streak = self.prepared.training_streak
+        if streak(self.today, min_minutes):
+            return streak(self.today, min_minutes)
+        return 0 if self.day_is_over else streak(self.today - timedelta(days=1), min_minutes)
 
     def loads_between(self, first: date, last: date) -> list[float]:
         """Daily loads from `first` to `last` inclusive (0 for days before the history)."""
@@ -256,6 +247,12 @@ class Context:
         lo = bisect.bisect_left(self.activity_days, first)
         hi = bisect.bisect_right(self.activity_days, last)
         return list(self.activities[lo:hi])
+
+    def activity_days_between(self, first: date, last: date) -> tuple[date, ...]:
+        """The local days of `activities_between(first, last)`, in the same order."""
+        lo = bisect.bisect_left(self.activity_days, first)
+        hi = bisect.bisect_right(self.activity_days, last)
+        return self.activity_days[lo:hi]
 
     # --- sleep and body ---------------------------------------------------------------------
     def sleeps_since(self, day: date) -> tuple[SleepSession, ...]:
@@ -300,6 +297,11 @@ class Prepared:
     run_km_by_day: dict[date, float]
     longest_run_by_day: dict[date, float]
     session_minutes: dict[date, float]
+    run_minutes_by_day: dict[date, float]
+    # Per `min_minutes` asked for: the training streak ending on each day, filled on first use.
+    streaks: dict[float, tuple[int, ...]] = field(default_factory=dict, compare=False)
+    # What a rule derives once from the whole history (`efforts`: the merged runs), by name.
+    memo: dict[str, object] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, history: History, now: datetime, profile: Profile) -> Prepared:
@@ -316,9 +318,11 @@ class Prepared:
         for load in daily:
             prefix.append(prefix[-1] + load)
         sessions: dict[date, float] = {}
+        run_minutes: dict[date, float] = {}
         for activity, day in zip(activities, activity_days, strict=True):
             if activity.is_run:
                 sessions[day] = RUN_SESSION
+                run_minutes[day] = run_minutes.get(day, 0.0) + activity.moving_minutes
             elif activity.sport_type not in NEVER_TRAINING:
                 sessions[day] = max(sessions.get(day, 0.0), activity.moving_minutes)
         return cls(
@@ -339,6 +343,7 @@ class Prepared:
             run_km_by_day=run_km,
             longest_run_by_day=longest,
             session_minutes=sessions,
+            run_minutes_by_day=run_minutes,
         )
 
     def average(
@@ -351,6 +356,22 @@ class Prepared:
         if upto >= CHRONIC_DAYS:
             return series[upto - CHRONIC_DAYS]
         return _ewma(self.daily_load, days, upto, smoothing=smoothing)
+
+    def training_streak(self, day: date, min_minutes: float) -> int:
+        """Consecutive days with a training session of at least `min_minutes` (a run always)
+        ending on `day` (0 when `day` has none), from one pass over the history per value."""
+        if self.first_day is None or day < self.first_day:
+            return 0
+        streaks = self.streaks.get(min_minutes)
+        if streaks is None:
+            minutes, out, run = self.session_minutes, [], 0
+            for i in range(len(self.daily_load)):
+                trained = minutes.get(self.first_day + timedelta(days=i), -1.0) >= min_minutes
+                run = run + 1 if trained else 0
+                out.append(run)
+            streaks = self.streaks[min_minutes] = tuple(out)
+        index = (day - self.first_day).days
+        return streaks[index] if index < len(streaks) else 0
 
     def load_total(self, first: date, last: date) -> float:
         """The load of the days `first` … `last` (0 before the history; last ≤ `now`'s day)."""

@@ -7,6 +7,7 @@ in two parts, a stop at the car).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,10 +70,11 @@ def merged_runs(activities: Sequence[Activity], days: Sequence[date]) -> list[Ru
     return out
 
 
-def recovery(run: Run, earlier: Sequence[Run], t: settings.LongEffort) -> Recovery | None:
-    """The recovery a run calls for, given the runs of the 60 days before it (None: none)."""
-    longest_km = max((r.km for r in earlier), default=0.0)
-    longest_minutes = max((r.minutes for r in earlier), default=0.0)
+def recovery(
+    run: Run, longest_km: float, longest_minutes: float, t: settings.LongEffort
+) -> Recovery | None:
+    """The recovery a run calls for, given the longest distance and moving time of the runs of
+    the 60 days before it (None: none)."""
     marathon = run.km >= t.marathon_km - FLOAT_NOISE
     by_distance = run.km >= t.min_km - FLOAT_NOISE and over(run.km, LONGER_THAN * longest_km)
     by_time = run.minutes >= t.min_hours * 60 - FLOAT_NOISE and over(
@@ -92,22 +94,65 @@ def recovery(run: Run, earlier: Sequence[Run], t: settings.LongEffort) -> Recove
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class RunHistory:
+    """Every merged run of a history, oldest first, with the longest distance and moving time
+    of the runs of the 60 days before each (computed once per history)."""
+
+    runs: tuple[Run, ...]
+    days: tuple[date, ...]
+    longest_km: tuple[float, ...]
+    longest_minutes: tuple[float, ...]
+
+    @classmethod
+    def of(cls, ctx: Context) -> RunHistory:
+        memo = ctx.prepared.memo
+        cached = memo.get(_MEMO_KEY)
+        if isinstance(cached, RunHistory):
+            return cached
+        prepared = ctx.prepared
+        runs = merged_runs(prepared.activities, prepared.activity_days)
+        days = tuple(r.day for r in runs)
+        longest_km, longest_minutes = [], []
+        for i, run in enumerate(runs):
+            lo = bisect.bisect_left(days, run.day - timedelta(days=BASELINE_DAYS), hi=i)
+            hi = bisect.bisect_left(days, run.day, hi=i)
+            longest_km.append(max((r.km for r in runs[lo:hi]), default=0.0))
+            longest_minutes.append(max((r.minutes for r in runs[lo:hi]), default=0.0))
+        found = cls(tuple(runs), days, tuple(longest_km), tuple(longest_minutes))
+        memo[_MEMO_KEY] = found
+        return found
+
+
+_MEMO_KEY = "long_effort.runs"
+
+
 def recoveries(ctx: Context, t: settings.LongEffort) -> list[Recovery]:
     """The long efforts of the last `max_days` days before today, oldest first."""
     first = ctx.today - timedelta(days=t.max_days)
-    lo = first - timedelta(days=BASELINE_DAYS)
-    activities = ctx.activities_between(lo, ctx.today - timedelta(days=1))
-    runs = merged_runs(activities, [ctx.local_date(a.start) for a in activities])
+    if not _any_candidate(ctx, first, t):
+        return []
+    history = RunHistory.of(ctx)
+    lo = bisect.bisect_left(history.days, first)
+    hi = bisect.bisect_left(history.days, ctx.today)
     out = []
-    for i, run in enumerate(runs):
-        if run.day < first:
-            continue
-        since = run.day - timedelta(days=BASELINE_DAYS)
-        earlier = [r for r in runs[:i] if since <= r.day < run.day]
-        found = recovery(run, earlier, t)
+    for i in range(lo, hi):
+        found = recovery(history.runs[i], history.longest_km[i], history.longest_minutes[i], t)
         if found is not None:
             out.append(found)
     return out
+
+
+def _any_candidate(ctx: Context, first: date, t: settings.LongEffort) -> bool:
+    """Whether a day from `first` to yesterday has runs long enough (in all) to be one."""
+    min_km = min(t.marathon_km, t.min_km, t.race_min_km) - FLOAT_NOISE
+    min_minutes = t.min_hours * 60 - FLOAT_NOISE
+    km, minutes = ctx.run_km_by_day, ctx.prepared.run_minutes_by_day
+    for back in range(1, (ctx.today - first).days + 1):
+        day = ctx.today - timedelta(days=back)
+        if km.get(day, 0.0) >= min_km or minutes.get(day, 0.0) >= min_minutes:
+            return True
+    return False
 
 
 def long_effort(ctx: Context, t: settings.LongEffort) -> Sequence[Finding]:

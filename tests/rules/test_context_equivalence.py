@@ -129,6 +129,7 @@ def reference_context(history: History, now: datetime, profile: Profile) -> Cont
     run_km: dict[date, float] = defaultdict(float)
     longest: dict[date, float] = {}
     sessions: dict[date, float] = {}
+    run_minutes: dict[date, float] = {}
     if first_day is not None:
         daily = [0.0] * ((today - first_day).days + 1)
     for a, day, load in zip(activities, days, loads, strict=True):
@@ -137,6 +138,7 @@ def reference_context(history: History, now: datetime, profile: Profile) -> Cont
             run_km[day] += a.distance_m / METERS_PER_KM
             longest[day] = max(longest.get(day, 0.0), a.distance_m / METERS_PER_KM)
             sessions[day] = math.inf
+            run_minutes[day] = run_minutes.get(day, 0.0) + a.moving_minutes
         elif a.sport_type not in ("Walk", "Hike", "Yoga"):
             sessions[day] = max(sessions.get(day, 0.0), a.moving_minutes)
     sleeps = tuple(s for s in history.sleeps if s.end <= now)
