@@ -168,10 +168,10 @@ class Context:
             run_km_by_day=prepared.run_km_by_day,
             longest_run_by_day=prepared.longest_run_by_day,
             night_hours=dict(nights),
-            acute_load=prepared.average(prepared.acute, ACUTE_DAYS, index + 1),
-            chronic_load=prepared.average(prepared.chronic, CHRONIC_DAYS, index + 1),
-            ctl_yesterday=prepared.average(prepared.ctl, CTL_DAYS, index, 1.0 / CTL_DAYS),
-            atl_yesterday=prepared.average(prepared.atl, ATL_DAYS, index, 1.0 / ATL_DAYS),
+            acute_load=prepared.average(ACUTE_DAYS, index + 1),
+            chronic_load=prepared.average(CHRONIC_DAYS, index + 1),
+            ctl_yesterday=prepared.average(CTL_DAYS, index, 1.0 / CTL_DAYS),
+            atl_yesterday=prepared.average(ATL_DAYS, index, 1.0 / ATL_DAYS),
             session_minutes=prepared.session_minutes,
             prepared=prepared,
             all_sleeps=all_sleeps,
@@ -288,23 +288,21 @@ class Prepared:
     first_day: date | None
     daily_load: tuple[float, ...]
     prefix: tuple[float, ...]  # prefix[i] = the load of daily_load[:i]
-    # The averages as of (including) each day, from the day on which the seed (the mean of the
-    # first 28 days) is fixed; earlier days are averaged on demand.
-    acute: tuple[float, ...]
-    chronic: tuple[float, ...]
-    ctl: tuple[float, ...]
-    atl: tuple[float, ...]
     run_km_by_day: dict[date, float]
     longest_run_by_day: dict[date, float]
     session_minutes: dict[date, float]
     run_minutes_by_day: dict[date, float]
     # Per `min_minutes` asked for: the training streak ending on each day, filled on first use.
     streaks: dict[float, tuple[int, ...]] = field(default_factory=dict, compare=False)
-    # What a rule derives once from the whole history (`efforts`: the merged runs), by name.
+    # Evaluated on many days (`engine.evaluate_days`): a rule may then derive something from
+    # the whole history once, into `memo` by name, rather than from its window every day.
+    many_days: bool = field(default=False, compare=False)
     memo: dict[str, object] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def of(cls, history: History, now: datetime, profile: Profile) -> Prepared:
+    def of(
+        cls, history: History, now: datetime, profile: Profile, *, many_days: bool = False
+    ) -> Prepared:
         tz = profile.timezone
         activities = _until(history.activities, now, key=_activity_start)
         activity_days = tuple([a.start.astimezone(tz).date() for a in activities])
@@ -336,32 +334,39 @@ class Prepared:
             first_day=first_day,
             daily_load=tuple(daily),
             prefix=tuple(prefix),
-            acute=_ewma_series(daily, ewma_lambda(ACUTE_DAYS)),
-            chronic=_ewma_series(daily, ewma_lambda(CHRONIC_DAYS)),
-            ctl=_ewma_series(daily, 1.0 / CTL_DAYS),
-            atl=_ewma_series(daily, 1.0 / ATL_DAYS),
             run_km_by_day=run_km,
             longest_run_by_day=longest,
             session_minutes=sessions,
             run_minutes_by_day=run_minutes,
+            many_days=many_days,
         )
 
-    def average(
-        self, series: tuple[float, ...], days: int, upto: int, smoothing: float | None = None
-    ) -> float | None:
-        """The exponential average of daily_load[:upto] (None for none): read from `series`
-        once the seed is fixed, computed before that."""
+    def average(self, days: int, upto: int, smoothing: float | None = None) -> float | None:
+        """The exponential average of daily_load[:upto] (None for none). Evaluated on many
+        days, read from the series of every day's value once the seed is fixed (the same
+        arithmetic, done once)."""
         if upto <= 0:
             return None
-        if upto >= CHRONIC_DAYS:
-            return series[upto - CHRONIC_DAYS]
-        return _ewma(self.daily_load, days, upto, smoothing=smoothing)
+        if not self.many_days or upto < CHRONIC_DAYS:
+            return _ewma(self.daily_load, days, upto, smoothing=smoothing)
+        key = f"ewma:{days}:{smoothing}"
+        series = self.memo.get(key)
+        if not isinstance(series, tuple):
+            alpha = ewma_lambda(days) if smoothing is None else smoothing
+            series = self.memo[key] = _ewma_series(self.daily_load, alpha)
+        value: float = series[upto - CHRONIC_DAYS]
+        return value
 
     def training_streak(self, day: date, min_minutes: float) -> int:
         """Consecutive days with a training session of at least `min_minutes` (a run always)
         ending on `day` (0 when `day` has none), from one pass over the history per value."""
         if self.first_day is None or day < self.first_day:
             return 0
+        if not self.many_days:  # one evaluation: walk back from `day`
+            minutes, run = self.session_minutes, 0
+            while minutes.get(day, -1.0) >= min_minutes:
+                run, day = run + 1, day - timedelta(days=1)
+            return run
         streaks = self.streaks.get(min_minutes)
         if streaks is None:
             minutes, out, run = self.session_minutes, [], 0

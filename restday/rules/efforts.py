@@ -105,13 +105,22 @@ class RunHistory:
     longest_minutes: tuple[float, ...]
 
     @classmethod
-    def of(cls, ctx: Context) -> RunHistory:
-        memo = ctx.prepared.memo
-        cached = memo.get(_MEMO_KEY)
-        if isinstance(cached, RunHistory):
-            return cached
+    def of(cls, ctx: Context, first: date) -> RunHistory:
+        """The runs from `first` − 60 days to yesterday; with a history evaluated on many
+        days, all of them, once."""
         prepared = ctx.prepared
-        runs = merged_runs(prepared.activities, prepared.activity_days)
+        if not prepared.many_days:
+            lo, last = first - timedelta(days=BASELINE_DAYS), ctx.today - timedelta(days=1)
+            activities = ctx.activities_between(lo, last)
+            return cls.of_runs(merged_runs(activities, ctx.activity_days_between(lo, last)))
+        cached = prepared.memo.get(_MEMO_KEY)
+        if not isinstance(cached, RunHistory):
+            runs = merged_runs(prepared.activities, prepared.activity_days)
+            cached = prepared.memo[_MEMO_KEY] = cls.of_runs(runs)
+        return cached
+
+    @classmethod
+    def of_runs(cls, runs: Sequence[Run]) -> RunHistory:
         days = tuple(r.day for r in runs)
         longest_km, longest_minutes = [], []
         for i, run in enumerate(runs):
@@ -119,9 +128,7 @@ class RunHistory:
             hi = bisect.bisect_left(days, run.day, hi=i)
             longest_km.append(max((r.km for r in runs[lo:hi]), default=0.0))
             longest_minutes.append(max((r.minutes for r in runs[lo:hi]), default=0.0))
-        found = cls(tuple(runs), days, tuple(longest_km), tuple(longest_minutes))
-        memo[_MEMO_KEY] = found
-        return found
+        return cls(tuple(runs), days, tuple(longest_km), tuple(longest_minutes))
 
 
 _MEMO_KEY = "long_effort.runs"
@@ -132,7 +139,7 @@ def recoveries(ctx: Context, t: settings.LongEffort) -> list[Recovery]:
     first = ctx.today - timedelta(days=t.max_days)
     if not _any_candidate(ctx, first, t):
         return []
-    history = RunHistory.of(ctx)
+    history = RunHistory.of(ctx, first)
     lo = bisect.bisect_left(history.days, first)
     hi = bisect.bisect_left(history.days, ctx.today)
     out = []

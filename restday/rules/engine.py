@@ -88,7 +88,7 @@ def evaluate_days(
     today = now.astimezone(tz).date()
     if last > today:
         raise ValueError(f"{last} is after today ({today})")
-    prepared = Prepared.of(history, now, profile)  # one pass over the history for every day
+    prepared = Prepared.of(history, now, profile, many_days=True)  # one pass for every day
     day = first
     while day <= last:
         moment = now if day == today else _end_of(day, tz)

@@ -161,17 +161,10 @@ def reference_context(history: History, now: datetime, profile: Profile) -> Cont
         first_day=first_day,
         daily_load=tuple(daily),
         prefix=tuple(sum(daily[:i]) for i in range(n + 1)),
-        acute=tuple(reference_ewma(daily, ACUTE_DAYS, i) or 0.0 for i in range(28, n + 1)),
-        chronic=tuple(reference_ewma(daily, CHRONIC_DAYS, i) or 0.0 for i in range(28, n + 1)),
-        ctl=tuple(
-            reference_ewma(daily, CTL_DAYS, i, 1 / CTL_DAYS) or 0.0 for i in range(28, n + 1)
-        ),
-        atl=tuple(
-            reference_ewma(daily, ATL_DAYS, i, 1 / ATL_DAYS) or 0.0 for i in range(28, n + 1)
-        ),
         run_km_by_day=dict(run_km),
         longest_run_by_day=longest,
         session_minutes=sessions,
+        run_minutes_by_day=run_minutes,
     )
     return Context(
         now=now, tz=tz, today=today, profile=profile, activities=activities,
