@@ -128,7 +128,8 @@ class BodyMeasurement:
 
 @dataclass(frozen=True, slots=True)
 class PainReport:
-    """Pain right now on the 0–10 scale of seed 003 (0 none, 1–3 green, 4–7 amber, 8–10 red)."""
+    """Pain right now on the 0–10 scale of "Should You Go Running With Sore Legs?" (0 none,
+    1–3 green, 4–7 amber, 8–10 red)."""
 
     time: datetime  # UTC, aware
     level: int

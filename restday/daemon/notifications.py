@@ -131,6 +131,12 @@ REFUEL = (
     "Refuel within 30–60 min: carbohydrate and protein at about 3:1 to 4:1 "
     "(a banana and a yoghurt, or chocolate milk)."
 )
+REFUEL_AGAIN = "Refuel after this one too."  # later runs of a day: a reminder, not REFUEL
+
+
+def post_run_key(activity_id: int) -> str:
+    """The cause of a run's post-run notification (one per run)."""
+    return f"post_run:{activity_id}"
 
 
 def post_run(
@@ -140,14 +146,29 @@ def post_run(
     rec: Recommendation,
     pre_kg: float | None,
     post_kg: float | None,
+    *,
+    first_of_day: bool,
 ) -> Notification:
-    """A new run: distance, load, today's status, refuel and fluid advice."""
-    lines = [
-        f"{activity.distance_km:.1f} km in {_duration(activity.moving_time_s)}, "
-        f"load {load:.0f} ({load_unit}).",
-        f"Today: {STATUS_LINE[rec.status]}.",
-        REFUEL,
-    ]
+    """A new run: distance, load, today's status, refuel and fluid advice.
+
+    On a day restday advises against training (`easy`, `rest`, `see_doctor`) it opens with
+    the distance and the advice, not with congratulations. The refuel advice is spelled out
+    in the day's first post-run notification (`first_of_day`); later runs get a reminder.
+    """
+    name = activity.name or "run"
+    done = f"{_duration(activity.moving_time_s)}, load {load:.0f} ({load_unit})"
+    if rec.status in (Status.TRAIN, Status.CALIBRATING):
+        title = f"Nice {name}"
+        lines = [
+            f"{activity.distance_km:.1f} km in {done}.",
+            f"Today: {STATUS_LINE[rec.status]}.",
+        ]
+    else:
+        title = f"{name}: {_TITLES[rec.status].lower()}"
+        reasons = _reasons_text(rec.reasons)
+        advice = f"{_TITLES[rec.status]}: {reasons}" if reasons else f"{_TITLES[rec.status]}."
+        lines = [f"{activity.distance_km:.1f} km logged. {advice}", f"The run: {done}."]
+    lines.append(REFUEL if first_of_day else REFUEL_AGAIN)
     data: dict[str, object] = {
         "activity_id": int(activity.id),
         "distance_km": round(activity.distance_km, 2),
@@ -163,9 +184,9 @@ def post_run(
     elif pre_kg is not None:
         lines.append("Step on the scale within 3 h of finishing to learn how much to drink.")
     return Notification(
-        key=f"post_run:{int(activity.id)}",
+        key=post_run_key(int(activity.id)),
         event_type="post_run",
-        title=f"Nice {activity.name or 'run'}",
+        title=title,
         message=" ".join(lines),
         data=data,
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 
 from restday.config import Config
 from restday.daemon import notifications
@@ -47,16 +47,34 @@ def post_runs(
     rec: Recommendation,
     added_ids: Sequence[int],
     now: datetime,
+    sent: Callable[[str], bool],
 ) -> list[notifications.Notification]:
-    """A post-run notification for each new run that ended in the last few hours."""
+    """A post-run notification for each new run that ended in the last few hours.
+
+    `sent(key)` says whether a notification went out (the store's `sent` table): the refuel
+    advice is spelled out only for the first run of a local day to get a post-run
+    notification, so an earlier run of the day that got one means a reminder this time.
+    """
     new = set(added_ids)
     ctx = Context.build(history, now, config.profile())
+    refuelled: set[date] = set()  # local days (of a run's end) whose refuel advice went out
     notes = []
     for activity, load in zip(ctx.activities, ctx.loads, strict=True):
         if activity.id not in new or not activity.is_run:
             continue
         if not now - POST_RUN_WINDOW <= activity.end <= now:
             continue
+        day = ctx.local_date(activity.end)
+        first = day not in refuelled and not any(
+            sent(notifications.post_run_key(int(a.id)))
+            for a in ctx.activities
+            if a.is_run and a.id not in new and ctx.local_date(a.end) == day
+        )
         pre, post = weights_around(ctx, activity, config.rules.dehydration_post_run)
-        notes.append(notifications.post_run(activity, load, ctx.load_source.value, rec, pre, post))
+        notes.append(
+            notifications.post_run(
+                activity, load, ctx.load_source.value, rec, pre, post, first_of_day=first
+            )
+        )
+        refuelled.add(day)
     return notes

@@ -219,7 +219,7 @@ class Worker:
         rec = self.refresh()
         if report is not None and not result.backfill:
             for note in sync_results.post_runs(
-                self.config, self._history, rec, report.added_ids, self.clock.now()
+                self.config, self._history, rec, report.added_ids, self.clock.now(), self._was_sent
             ):
                 self._notify(note)
         if result.auth == "required" and was != "required":
@@ -272,6 +272,16 @@ class Worker:
         if first:
             log.info("notification %s: %s", note.event_type, note.title)
             self.publisher.publish(self.topics.notification, note.to_json(), qos=1)
+
+    def _was_sent(self, key: str) -> bool:
+        """Whether the notification `key` went out (the store's `sent` table is the authority)."""
+        if key in self._sent:
+            return True
+        try:
+            return self.store.was_sent(key)
+        except StoreError as exc:  # unknown: treated as not sent (advice repeated, not lost)
+            self._inputs.health.failed(exc)
+            return False
 
     def _republish_all(self) -> None:
         """After every (re)connect: discovery, state, diagnostics, the pain echo."""

@@ -6,9 +6,11 @@ import json
 from datetime import timedelta
 
 from restday.daemon import notifications
-from restday.daemon.notifications import EVENT_TYPES
-from restday.models import History
+from restday.daemon.notifications import EVENT_TYPES, REFUEL, REFUEL_AGAIN
+from restday.models import History, Status
 from tests.factories import DAY, evaluate_on, night, pain, run, shoe, steady_runs, weigh
+
+EVENING = 18.0  # after the evening run of `ran_tonight`
 
 
 def types(history: History) -> list[str]:
@@ -95,3 +97,50 @@ def test_a_dehydrating_run_is_announced_once_even_after_midnight() -> None:
     ]
     assert len(keys[0]) == 1
     assert keys[0] == keys[1]  # the same run: the same cause, not a new notification
+
+
+def ran_tonight(hours_slept: float) -> tuple[History, notifications.Notification]:
+    """An 8 km run at 17:00 after a steady base and a night of `hours_slept`: its post_run."""
+    evening_run = run(DAY, 8.0, hour=17.0)
+    history = History.of(
+        [*steady_runs(DAY - timedelta(days=1), 8), evening_run], [night(DAY, hours_slept)]
+    )
+    rec = evaluate_on(history, DAY, hour=EVENING)
+    note = notifications.post_run(evening_run, 50.0, "trimp", rec, None, None, first_of_day=True)
+    return history, note
+
+
+def test_post_run_on_a_rest_day_does_not_congratulate() -> None:
+    _, note = ran_tonight(4.5)
+    assert note.data["status"] == Status.REST.value
+    assert not note.title.startswith("Nice")
+    assert note.title == "Run 8.0 km: rest day recommended"
+    assert note.message.startswith("8.0 km logged. Rest day recommended: Slept 4.5 h")
+    assert "Nice" not in note.message
+
+
+def test_post_run_on_an_easy_day_opens_with_the_advice() -> None:
+    _, note = ran_tonight(5.5)
+    assert note.data["status"] == Status.EASY.value
+    assert note.title == "Run 8.0 km: keep it easy today"
+    assert note.message.startswith("8.0 km logged. Keep it easy today: Slept 5.5 h")
+
+
+def test_post_run_on_a_train_day_says_well_done_and_how_long_it_took() -> None:
+    _, note = ran_tonight(8.0)
+    assert note.data["status"] == Status.TRAIN.value
+    assert note.title == "Nice Run 8.0 km"
+    assert note.message.startswith("8.0 km in 44 min, load 50 (trimp). Today: TRAIN")
+
+
+def test_the_first_post_run_of_a_day_spells_out_the_refuel_advice_a_later_one_reminds() -> None:
+    evening_run = run(DAY, 8.0, hour=17.0)
+    rec = evaluate_on(History.of([evening_run]), DAY, hour=EVENING)
+    first, later = (
+        notifications.post_run(evening_run, 50.0, "trimp", rec, None, None, first_of_day=f)
+        for f in (True, False)
+    )
+    assert REFUEL in first.message
+    assert REFUEL not in later.message
+    assert REFUEL_AGAIN in later.message
+    assert "30–60 min" not in later.message

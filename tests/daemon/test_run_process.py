@@ -120,6 +120,8 @@ def test_a_new_strava_run_becomes_a_post_run_notification_and_a_new_state(
                 and state["metrics"]["today_run_km"] < 10.0
             ):  # states of the button press come first
                 state = json.loads(probe.wait_for(topics.state).payload)
-    assert note["title"] == "Nice Evening Run"
+    assert note["data"]["status"] == "easy"  # 10 km after 6 km runs: run_spike, +67 %
+    assert note["title"] == "Evening Run: keep it easy today"  # no "Nice …" then
+    assert note["message"].startswith("10.0 km logged. Keep it easy today: ")
     assert note["data"]["distance_km"] == 10.0
     assert strava.client_secret not in (tmp_path / "run.log").read_text()

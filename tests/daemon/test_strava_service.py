@@ -12,6 +12,7 @@ import pytest
 from restday.cli import main
 from restday.clock import FixedClock
 from restday.config import Config
+from restday.daemon.notifications import REFUEL, REFUEL_AGAIN
 from restday.integrations import homeassistant
 from restday.topics import Topics
 from tests.broker import Mosquitto
@@ -77,13 +78,51 @@ def test_first_sync_backfills_quietly_and_a_new_run_is_announced(
             post = probe.wait_for(topics.notification)
         assert service.store.counts().activities == 41
     note = json.loads(post.payload)
-    assert note["title"] == "Nice Lunch Run"
+    assert note["title"] == "Nice Lunch Run"  # an 8 km run like all the others: train
     assert "8.0 km" in note["message"]
     assert "Refuel within 30–60 min" in note["message"]
     assert note["data"]["load_source"] == "suffer_score"
     kinds = [n["event_type"] for n in notes(probe, topics)]
     assert kinds.count("post_run") == 1  # none for the 40 backfilled runs
     assert kinds.count("shoe") == 1  # 812 km: replace them
+
+
+def post_run_of(probe: Probe, topics: Topics) -> dict[str, object]:
+    """The next post_run notification (other notifications skipped)."""
+    while True:
+        note: dict[str, object] = json.loads(probe.wait_for(topics.notification).payload)
+        if note["event_type"] == "post_run":
+            return note
+
+
+def new_run_announced(
+    config: Config, clock: FixedClock, strava: FakeStrava, probe: Probe, stored: int, km: float
+) -> str:
+    """restday started on `stored` activities, a run that ended 20 min ago synced and
+    restday stopped again: the run's post_run message."""
+    topics = Topics.of(config)
+    with running(config, clock) as service:
+        assert wait_until(lambda: service.store.counts().activities == stored)
+        start = clock.now() - timedelta(minutes=20, seconds=km * 330 + 60)
+        strava.add(summary_activity(99_010 + stored, start, km, hr=150.0, suffer=30))
+        probe.publish(topics.sync_set, "PRESS")
+        return str(post_run_of(probe, topics)["message"])
+
+
+def test_refuel_advice_is_given_once_a_day_even_across_a_restart(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str,
+    strava: FakeStrava, clock: FixedClock,
+) -> None:  # fmt: skip
+    history(strava)
+    config = write_config(tmp_path, broker, topic_prefix, strava=strava)
+    authorise(config, strava.code)
+    probe.subscribe(Topics.of(config).notification)
+    first = new_run_announced(config, clock, strava, probe, stored=40, km=8.0)  # at 11:40
+    clock.advance(timedelta(hours=3))
+    second = new_run_announced(config, clock, strava, probe, stored=41, km=5.0)  # at 14:40
+    assert REFUEL in first
+    assert REFUEL not in second
+    assert REFUEL_AGAIN in second
 
 
 def test_revoked_access_notifies_once_keeps_mqtt_serving_and_recovers_after_new_auth(
