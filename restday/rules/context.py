@@ -218,10 +218,10 @@ class Context:
         `min_minutes` but a walk, hike or yoga), back from today — or from yesterday while today
         has none yet; once today is over without one, it was the rest day and the streak is 0.
         """
-        streak = self.prepared.training_streak
-        if streak(self.today, min_minutes):
-            return streak(self.today, min_minutes)
-        return 0 if self.day_is_over else streak(self.today - timedelta(days=1), min_minutes)
+        streak = self.prepared.training_streak(self.today, min_minutes)
+        if streak or self.day_is_over:
+            return streak
+        return self.prepared.training_streak(self.today - timedelta(days=1), min_minutes)
 
     def loads_between(self, first: date, last: date) -> list[float]:
         """Daily loads from `first` to `last` inclusive (0 for days before the history)."""
@@ -362,10 +362,15 @@ class Prepared:
         ending on `day` (0 when `day` has none), from one pass over the history per value."""
         if self.first_day is None or day < self.first_day:
             return 0
-        if not self.many_days:  # one evaluation: walk back from `day`
-            minutes, run = self.session_minutes, 0
-            while minutes.get(day, -1.0) >= min_minutes:
-                run, day = run + 1, day - timedelta(days=1)
+        if not self.many_days:  # one evaluation: walk back from `day` (once: rule and metrics)
+            key = f"streak:{day}:{min_minutes}"
+            known = self.memo.get(key)
+            if isinstance(known, int):
+                return known
+            minutes, run, back = self.session_minutes, 0, day
+            while minutes.get(back, -1.0) >= min_minutes:
+                run, back = run + 1, back - timedelta(days=1)
+            self.memo[key] = run
             return run
         streaks = self.streaks.get(min_minutes)
         if streaks is None:

@@ -17,9 +17,11 @@ from restday.models import Activity, Finding, Severity
 from restday.rules import settings
 from restday.rules.base import FLOAT_NOISE, finding, over
 from restday.rules.context import Context
-from restday.rules.sources import BERNAT_ADELL_2021, SORE_LEGS, TAKAYAMA_2017, cite
+from restday.rules.sources import BERNAT_ADELL_2021, LEGS_ACHING, LEGS_HURT, TAKAYAMA_2017, cite
 
-CITE_LONG_EFFORT = cite(TAKAYAMA_2017, BERNAT_ADELL_2021, SORE_LEGS + " (DOMS 24–72 h)")
+CITE_LONG_EFFORT = cite(
+    TAKAYAMA_2017, BERNAT_ADELL_2021, LEGS_ACHING + " (DOMS 24–72 h)", LEGS_HURT
+)
 
 STRAVA_RACE = 1  # Strava's `workout_type` of a run marked as a race
 ONE_RUN_GAP = timedelta(minutes=30)  # runs of a day closer than this are one run

@@ -83,12 +83,14 @@ def activity_loads(
     )
     first_rate = TRIMP_PER_FACTOR_MINUTE if source is LoadSource.TRIMP else 1.0
     rates: dict[SportKind, list[float]] = {}  # per minute, sorted, of earlier measured ones
+    # Rates are only kept while an activity without a value is still to come.
+    last_missing = max((i for i, load in enumerate(measured) if load is None), default=-1)
     loads: list[float] = []
-    for activity, load in zip(activities, measured, strict=True):
+    for i, (activity, load) in enumerate(zip(activities, measured, strict=True)):
         minutes = activity.moving_minutes
         if load is not None:
             loads.append(float(load))
-            if minutes > 0:
+            if minutes > 0 and i < last_missing:
                 bisect.insort(rates.setdefault(activity.kind, []), load / minutes)
             continue
         earlier = rates.get(activity.kind)
