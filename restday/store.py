@@ -7,6 +7,11 @@ any API call:
 - activities and gear are dropped, recreated and re-parsed with `integrations.strava_json`;
 - sleep, weigh-ins and pain keep their columns as stored: their raw payload and `source`
   (the preset name) are kept so that a later, preset-aware migration can re-derive them;
+- sleep sessions follow DESIGN.md §7 "Overlapping nights" whatever restday stored them: those
+  that overlap in time are one, the one received last (`received_at`, then the order stored)
+  replaces the others, which move to `sleep_replaced` (never read back into `sleep`); those
+  under `MIN_SLEEP_SESSION_MIN` move to `unparsed`. A migration that re-derives `sleep` from
+  its raw JSON must apply the same rule, in the same arrival order;
 - raw JSON that the current parsers refuse moves to the `unparsed` table with the reason,
   so nothing is lost.
 
@@ -18,6 +23,7 @@ daemon's worker thread); it is not meant for concurrent use from several threads
 
 from __future__ import annotations
 
+import bisect
 import errno
 import json
 import logging
@@ -27,17 +33,27 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
 from restday import folders
+from restday.integrations.devices import MIN_SLEEP_SESSION_MIN
 from restday.integrations.strava_json import parse_activity, parse_shoe
-from restday.models import Activity, BodyMeasurement, Gear, History, PainReport, SleepSession
+from restday.models import (
+    Activity,
+    BodyMeasurement,
+    Gear,
+    History,
+    Hours,
+    PainReport,
+    SleepSession,
+)
 
-# 2: counters, sent notifications and service state for the daemon; 3: activity.workout_type
-SCHEMA_VERSION = 3
+# 2: counters, sent notifications and service state for the daemon; 3: activity.workout_type;
+# 4: overlapping sleep sessions are one (the last received wins), `sleep_replaced`
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 5_000  # wait this long for another writer's lock before failing
 # Commits are written to the write-ahead log without waiting for the disk; `Store.flush`
 # makes them durable (fsync of the log, what synchronous=FULL does inside every COMMIT). The
@@ -65,6 +81,11 @@ _SCHEMA = (
         end_at TEXT PRIMARY KEY, start_at TEXT, hours REAL NOT NULL, hrv_ms REAL,
         resting_hr REAL, source TEXT NOT NULL, received_at TEXT NOT NULL,
         raw TEXT NOT NULL CHECK (json_valid(raw)))""",
+    """CREATE TABLE IF NOT EXISTS sleep_replaced (
+        end_at TEXT NOT NULL, start_at TEXT, hours REAL NOT NULL, hrv_ms REAL,
+        resting_hr REAL, source TEXT NOT NULL, received_at TEXT NOT NULL,
+        raw TEXT NOT NULL CHECK (json_valid(raw)))""",
+    "CREATE INDEX IF NOT EXISTS sleep_replaced_end ON sleep_replaced (end_at)",
     """CREATE TABLE IF NOT EXISTS body (
         measured_at TEXT NOT NULL, weight_key INTEGER NOT NULL, weight_kg REAL NOT NULL,
         water_pct REAL, source TEXT NOT NULL, received_at TEXT NOT NULL,
@@ -90,13 +111,27 @@ _GET_PAINS = (
     "SELECT reported_at, level FROM pain WHERE reported_at >= ? ORDER BY reported_at, level"
 )
 _GET_GEAR = "SELECT id, name, distance_m, is_primary, retired FROM gear ORDER BY position"
+_PUT_SLEEP = """INSERT INTO sleep (end_at, start_at, hours, hrv_ms, resting_hr, source,
+    received_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+# The same session received before, stored or replaced: a re-send or a retained replay
+_SLEEP_SEEN = """SELECT 1 FROM sleep WHERE end_at = ?1 AND start_at IS ?2 AND hours = ?3
+        AND hrv_ms IS ?4 AND resting_hr IS ?5 AND source = ?6
+    UNION ALL SELECT 1 FROM sleep_replaced WHERE end_at = ?1 AND start_at IS ?2 AND hours = ?3
+        AND hrv_ms IS ?4 AND resting_hr IS ?5 AND source = ?6 LIMIT 1"""
+# Stored sessions that may overlap [?1, ?2): those without a start are checked in Python
+_SLEEP_NEAR = """SELECT rowid, end_at, start_at, hours FROM sleep
+    WHERE end_at > ?1 AND (start_at IS NULL OR start_at < ?2)"""
+_REPLACE_SLEEP = """INSERT INTO sleep_replaced (end_at, start_at, hours, hrv_ms, resting_hr,
+    source, received_at, raw) SELECT end_at, start_at, hours, hrv_ms, resting_hr, source,
+    received_at, raw FROM sleep WHERE rowid = ?"""
 _COUNTS = """SELECT (SELECT count(*) FROM activity), (SELECT count(*) FROM sleep),
     (SELECT count(*) FROM body), (SELECT count(*) FROM pain), (SELECT count(*) FROM gear)"""
 _PUT_ACTIVITY = "INSERT OR REPLACE INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _PUT_GEAR = "INSERT INTO gear VALUES (?, ?, ?, ?, ?, ?, ?)"
 _TABLES = frozenset(
-    {"activity", "gear", "sleep", "body", "pain", "unparsed", "counter", "sent", "state"}
-)
+    {"activity", "gear", "sleep", "sleep_replaced", "body", "pain", "unparsed", "counter",
+     "sent", "state"}
+)  # fmt: skip
 
 
 class StoreError(Exception):
@@ -264,14 +299,41 @@ class Store:
         return UpsertResult(added=added, updated=updated, unchanged=unchanged, added_ids=tuple(new))
 
     def add_sleep(self, session: SleepSession, raw: str, received_at: datetime) -> bool:
-        """Store a night; False (and nothing stored) if a night with the same end is stored."""
-        return self._add(
-            "INSERT INTO sleep VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (_ts(session.end), None if session.start is None else _ts(session.start),
-             session.hours, session.hrv_ms, session.resting_hr, session.source,
-             _ts(received_at), raw),
-            "sleep",
-        )  # fmt: skip
+        """Store a session of sleep in place of every stored one that overlaps it in time
+        (`sleeps_overlap`: the one received last wins, HRV and resting HR included); those it
+        replaces move to `sleep_replaced`, raw JSON and all. False, and nothing changed, if
+        the same session (end, start, hours, HRV, resting HR, source) was received before,
+        stored or since replaced: a re-send or a retained replay. A session under
+        `MIN_SLEEP_SESSION_MIN` is a `ValueError` (the parsers reject it first).
+        """
+        row = (_ts(session.end), None if session.start is None else _ts(session.start),
+               session.hours, session.hrv_ms, session.resting_hr, session.source,
+               _ts(received_at), raw)  # fmt: skip
+        if not session.hours * 60 >= MIN_SLEEP_SESSION_MIN:  # NaN too
+            raise ValueError(
+                f"cannot store sleep of {session.hours} h: under {MIN_SLEEP_SESSION_MIN} min"
+            )
+        start, end = sleep_span(session)
+        with self.batch():
+            q = self._conn.execute
+            if q(_SLEEP_SEEN, row[:6]).fetchone() is not None:
+                return False
+            if not q("SELECT json_valid(?)", (raw,)).fetchone()[0]:  # before replacing any
+                raise ValueError("cannot store sleep: its raw text is not JSON")
+            near = q(_SLEEP_NEAR, (_ts(start), _ts(end))).fetchall()
+            spans = [(rowid, _stored_span(end_at, st, h)) for rowid, end_at, st, h in near]
+            replaced = [(rowid, span) for rowid, span in spans if span[0] < end]
+            for rowid, _ in replaced:
+                q(_REPLACE_SLEEP, (rowid,))
+                q("DELETE FROM sleep WHERE rowid = ?", (rowid,))
+            self._write(_PUT_SLEEP, row, "sleep")
+        if replaced:
+            log.info(
+                "sleep %s–%s (%.2f h, %s) replaced the overlapping %s",
+                _ts(start), _ts(end), session.hours, session.source,
+                ", ".join(f"{_ts(a)}–{_ts(b)}" for _, (a, b) in replaced),
+            )  # fmt: skip
+        return True
 
     def add_body(self, m: BodyMeasurement, raw: str, received_at: datetime) -> bool:
         """Store a weigh-in; False if one at the same time with the same weight (0.01 kg)."""
@@ -461,9 +523,66 @@ def _upgrade(conn: sqlite3.Connection, found: int, tables: set[str]) -> None:
             conn.execute(_PUT_ACTIVITY, _activity_row(activity, raw))
         for position, (gear, raw) in enumerate(_reparse_all(conn, "gear", shoes, parse_shoe)):
             conn.execute(_PUT_GEAR, _gear_row(gear, position, raw))
+        _settle_sleeps(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     if tables:
         log.info("upgraded the store from schema %d to %d", found, SCHEMA_VERSION)
+
+
+def sleep_span(session: SleepSession) -> tuple[datetime, datetime]:
+    """The time a session covers, [start, end): without a start, `hours` before its end."""
+    start = session.start
+    return (session.end - timedelta(hours=session.hours) if start is None else start), session.end
+
+
+def sleeps_overlap(a: SleepSession, b: SleepSession) -> bool:
+    """Whether two sessions share any time (touching ends do not): then they are one session,
+    and the store keeps the one received last (DESIGN.md §7 "Overlapping nights")."""
+    (a_start, a_end), (b_start, b_end) = sleep_span(a), sleep_span(b)
+    return a_start < b_end and b_start < a_end
+
+
+def _stored_span(end_at: str, start_at: str | None, hours: float) -> tuple[datetime, datetime]:
+    start = None if start_at is None else datetime.fromisoformat(start_at)
+    return sleep_span(SleepSession(datetime.fromisoformat(end_at), Hours(hours), start))
+
+
+def _settle_sleeps(conn: sqlite3.Connection) -> None:
+    """Apply DESIGN.md §7 "Overlapping nights" to the stored sessions, in arrival order: the
+    sessions of a store written before the rule overlap as they came. Idempotent."""
+    rows = conn.execute(
+        "SELECT rowid, end_at, start_at, hours FROM sleep ORDER BY received_at, rowid"
+    ).fetchall()
+    kept: list[tuple[datetime, datetime, int]] = []  # start, end, rowid: disjoint, in order
+    replaced: list[int] = []
+    short = 0
+    for rowid, end_at, start_at, hours in rows:
+        if not hours * 60 >= MIN_SLEEP_SESSION_MIN:
+            minutes = round(hours * 60, 1)
+            reason = f"sleep of {minutes:g} min is under the {MIN_SLEEP_SESSION_MIN} min minimum"
+            conn.execute(
+                "INSERT INTO unparsed SELECT 'sleep', raw, ? FROM sleep WHERE rowid = ?",
+                (reason, rowid),
+            )
+            conn.execute("DELETE FROM sleep WHERE rowid = ?", (rowid,))
+            short += 1
+            continue
+        start, end = _stored_span(end_at, start_at, hours)
+        first = bisect.bisect_right(kept, start, key=lambda k: k[1])  # the first ending after
+        last = first
+        while last < len(kept) and kept[last][0] < end:
+            last += 1
+        replaced += [r for _, _, r in kept[first:last]]
+        kept[first:last] = [(start, end, rowid)]
+    for rowid in replaced:
+        conn.execute(_REPLACE_SLEEP, (rowid,))
+        conn.execute("DELETE FROM sleep WHERE rowid = ?", (rowid,))
+    if replaced or short:
+        log.info(
+            "upgrade: %d overlapping sleep sessions replaced by the one received last (kept "
+            "in `sleep_replaced`), %d under %d min kept aside in `unparsed`",
+            len(replaced), short, MIN_SLEEP_SESSION_MIN,
+        )  # fmt: skip
 
 
 def _disk_failure(exc: sqlite3.DatabaseError) -> bool:

@@ -26,7 +26,7 @@ from restday.events import InboundMessage
 from restday.integrations import devices
 from restday.integrations.sleep_as_android import SleepAsAndroid
 from restday.models import BodyMeasurement, History, PainReport, SleepSession
-from restday.store import Store, StoreError
+from restday.store import Store, StoreError, sleeps_overlap
 from restday.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,9 @@ class Stored:
             return History(history.activities, history.sleeps,
                            _insert(history.body, item, item.time, lambda b: b.time),
                            history.pains, history.gear)  # fmt: skip
-        if isinstance(item, SleepSession):
-            return History(history.activities,
-                           _insert(history.sleeps, item, item.end, lambda s: s.end),
+        if isinstance(item, SleepSession):  # in place of those it overlaps, as in the store
+            sleeps = tuple([s for s in history.sleeps if not sleeps_overlap(s, item)])
+            return History(history.activities, _insert(sleeps, item, item.end, lambda s: s.end),
                            history.body, history.pains, history.gear)  # fmt: skip
         return History(history.activities, history.sleeps, history.body,
                        _insert(history.pains, item, item.time, lambda p: p.time),

@@ -32,6 +32,9 @@ MAX_WEIGHT_KG = 300.0
 MIN_WATER_PCT = 0.0
 MAX_WATER_PCT = 100.0
 MAX_SLEEP_HOURS = 20.0
+# Shorter sessions are tracking started and stopped by accident, or a doze: not sleep that
+# counts (RULES.md `sleep_short` v2); they are rejected like any other unusable input.
+MIN_SLEEP_SESSION_MIN = 15
 MIN_RESTING_HR_BPM = 20.0
 MAX_RESTING_HR_BPM = 150.0
 MIN_PAIN = 0
@@ -281,7 +284,8 @@ def parse_scale(
 def check_night(
     start: datetime | None, end: datetime, hours: float, received_at: datetime, tz: tzinfo
 ) -> None:
-    """Refuse a night that cannot be real: times before 2000 or ahead, or a length out of range."""
+    """Refuse a night that cannot be real: times before 2000 or ahead, or a length out of range
+    (not above 0 h, over MAX_SLEEP_HOURS, under MIN_SLEEP_SESSION_MIN)."""
     if start is not None and start > end:
         raise InputRejected("sleep start is after its end")
     _check_time(end, "sleep end", received_at, tz)
@@ -291,6 +295,11 @@ def check_night(
         raise InputRejected(f"sleep of {round(hours, 2)} h is not above 0 h")
     if hours > MAX_SLEEP_HOURS:
         raise InputRejected(f"sleep of {round(hours, 2)} h is over the {MAX_SLEEP_HOURS:g} h limit")
+    if hours * 60 < MIN_SLEEP_SESSION_MIN:
+        shown = math.floor(hours * 600) / 10  # 14.99 min shows as 14.9, not 15
+        raise InputRejected(
+            f"sleep of {shown:g} min is under the {MIN_SLEEP_SESSION_MIN} min minimum"
+        )
 
 
 def parse_sleep(payload: bytes, *, received_at: datetime, tz: tzinfo) -> tuple[SleepSession, str]:

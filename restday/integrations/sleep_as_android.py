@@ -21,7 +21,6 @@ from restday.integrations.devices import (
 from restday.models import Hours, SleepSession
 
 MAX_NIGHT_EVENTS = 1000  # events recorded in one night's raw JSON
-MIN_NIGHT_HOURS = 0.25  # shorter "nights" are tracking started and stopped by accident
 
 SAA_STARTED = "sleep_tracking_started"
 SAA_PAUSED = "sleep_tracking_paused"
@@ -96,7 +95,8 @@ def _aware(text: object) -> datetime:
 
 
 def _finished_night(night: list[tuple[str, datetime]]) -> tuple[SleepSession, str]:
-    """A night from its events, started … stopped; refused if it cannot be real."""
+    """A night from its events, started … stopped; refused if it cannot be real (`check_night`:
+    under devices.MIN_SLEEP_SESSION_MIN it is tracking started and stopped by accident)."""
     start, end = night[0][1], night[-1][1]
     paused, paused_at = timedelta(), None
     for event, when in night[1:]:
@@ -107,11 +107,6 @@ def _finished_night(night: list[tuple[str, datetime]]) -> tuple[SleepSession, st
             paused_at = None
     hours = (end - start - paused) / HOUR
     check_night(start, end, hours, end, UTC)
-    if hours < MIN_NIGHT_HOURS:
-        raise InputRejected(
-            f"a tracked night of {hours * 60:.0f} min is shorter than "
-            f"{MIN_NIGHT_HOURS * 60:.0f} min: tracking started and stopped by accident?"
-        )
     raw = {"events": [{"event": e, "received_at": w.isoformat()} for e, w in night]}
     session = SleepSession(end=end, hours=Hours(hours), start=start, source=SAA_SOURCE)
     return session, json.dumps(raw, separators=(",", ":"))

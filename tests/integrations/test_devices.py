@@ -18,6 +18,7 @@ from restday.integrations.devices import (
     MAX_PAYLOAD_BYTES,
     MAX_SLEEP_HOURS,
     MAX_WEIGHT_KG,
+    MIN_SLEEP_SESSION_MIN,
     MIN_WEIGHT_KG,
     InputRejected,
     decode_json,
@@ -391,6 +392,21 @@ def test_bad_night_is_refused_with_a_reason(obj: object, words: str) -> None:
     assert words in sleep_reason(obj)
 
 
+def test_a_ten_minute_session_is_rejected_and_fifteen_minutes_is_the_shortest_kept() -> None:
+    assert MIN_SLEEP_SESSION_MIN == 15
+    assert sleep({"start": "2026-11-20T06:00:00", "end": "2026-11-20T06:15:00"}).hours == 0.25
+    reason = sleep_reason({"start": "2026-11-20T06:00:00", "end": "2026-11-20T06:10:00"})
+    assert reason == "sleep of 10 min is under the 15 min minimum"
+    reason = sleep_reason({"end": "2026-11-20T06:00:00", "duration_hours": 0.2499})
+    assert reason == "sleep of 14.9 min is under the 15 min minimum"  # not rounded up to 15
+
+
+def test_time_asleep_not_time_in_bed_must_reach_fifteen_minutes() -> None:
+    reason = sleep_reason({"start": "2026-11-20T05:00:00", "end": "2026-11-20T06:00:00",
+                           "duration_hours": 0.1})  # fmt: skip
+    assert reason == "sleep of 6 min is under the 15 min minimum"
+
+
 def test_night_over_64_kib_is_refused() -> None:
     assert "over the 64 KiB limit" in sleep_reason(b" " * (MAX_PAYLOAD_BYTES + 1))
 
@@ -508,6 +524,20 @@ def test_night_over_20_hours_is_refused_and_the_tracker_starts_over() -> None:
     reason = rejected(tracker.feed, event("stopped"), NIGHT_START + timedelta(hours=21))
     assert "sleep of 21.0 h is over the 20 h limit" in reason
     assert not tracker.tracking
+
+
+def test_tracking_stopped_after_ten_minutes_is_rejected_and_the_tracker_starts_over() -> None:
+    tracker = SleepAsAndroid()
+    feed_night(tracker, [("started", 0)])
+    reason = rejected(tracker.feed, event("stopped"), NIGHT_START + timedelta(minutes=10))
+    assert reason == "sleep of 10 min is under the 15 min minimum"
+    assert not tracker.tracking
+
+
+def test_a_tracked_night_minus_its_pauses_must_reach_fifteen_minutes() -> None:
+    steps = [("started", 0), ("paused", 0.1), ("resumed", 1), ("stopped", 1.1)]
+    reason = rejected(lambda: feed_night(SleepAsAndroid(), steps))
+    assert reason == "sleep of 12 min is under the 15 min minimum"
 
 
 def test_stop_received_before_the_start_is_refused() -> None:
@@ -643,7 +673,7 @@ def check_scale(result: tuple[BodyMeasurement, str] | None, raw: bytes) -> None:
 
 
 def check_sleep(session: SleepSession, raw: str, received_at: datetime = RECEIVED) -> None:
-    assert 0 < session.hours <= MAX_SLEEP_HOURS
+    assert MIN_SLEEP_SESSION_MIN / 60 <= session.hours <= MAX_SLEEP_HOURS
     assert EARLIEST <= session.end <= received_at + FUTURE_TOLERANCE
     assert session.start is None or EARLIEST <= session.start <= session.end
     assert json_valid(raw)
