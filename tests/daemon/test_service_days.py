@@ -19,9 +19,11 @@ XIAOMI = {"weight": 160.6, "weight_unit": "lbs", "water": 55.4,
           "timestamp": "2026-11-20T07:12:03+00:00"}  # fmt: skip
 
 
-def test_pain_yesterday_stops_counting_once_the_day_rolls_over(
+def test_yesterdays_pain_steps_down_at_rollover_and_ends_after_two_days(
     tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
 ) -> None:
+    """RULES.md v2: with no report today, the latest of the two days before counts one step
+    lower (pain 5 yesterday: moderate, an easy day); three days on, it no longer counts."""
     config = write_config(tmp_path, broker, topic_prefix)
     topics = Topics.of(config)
     clock = FixedClock(MORNING)
@@ -32,9 +34,13 @@ def test_pain_yesterday_stops_counting_once_the_day_rolls_over(
         assert state_of(probe, topics, status="rest")["reasons"][0]["rule"] == "pain"
         clock.set(datetime(2026, 11, 21, 0, 0, 30, tzinfo=TZ))
         service.worker.put(Tick.DAY_ROLLOVER)
-        after = state_of(probe, topics, status="calibrating")
+        after = state_of(probe, topics, status="easy")
         assert after["evaluated_at"] == "2026-11-21T00:00:30+01:00"
-        assert "pain" not in {r["rule"] for r in after["reasons"]}
+        assert [(r["rule"], r["severity"]) for r in after["reasons"]] == [("pain", "moderate")]
+        clock.set(datetime(2026, 11, 23, 0, 0, 30, tzinfo=TZ))
+        service.worker.put(Tick.DAY_ROLLOVER)
+        later = state_of(probe, topics, status="calibrating")
+        assert "pain" not in {r["rule"] for r in later["reasons"]}
 
 
 def test_a_retained_weigh_in_replayed_on_restart_is_stored_once(
