@@ -62,6 +62,7 @@ def run(
     cadence: float | None = None,  # steps per minute (already doubled)
     gear: str | None = None,
     id: int | None = None,
+    workout_type: int | None = None,  # Strava's: 1 marks a race
 ) -> Activity:
     moving = (minutes if minutes is not None else km * RUN_PACE_MIN_PER_KM) * 60
     return Activity(
@@ -76,6 +77,7 @@ def run(
         suffer_score=suffer,
         cadence_spm=cadence,
         gear_id=GearId(gear) if gear else None,
+        workout_type=workout_type,
     )
 
 

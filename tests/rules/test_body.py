@@ -321,6 +321,15 @@ def test_a_small_post_run_loss_is_advice_that_keeps_training_on() -> None:
     assert ("dehydration_post_run", Severity.INFO) in [(f.rule, f.severity) for f in rec.reasons]
 
 
+def test_a_slightly_lighter_morning_alone_is_shown_but_changes_no_status() -> None:
+    # A caution on its own (v2): shown with its advice, the day is not made easy.
+    rec = evaluate_on(mornings(USUAL_75, 74.0), hour=9.0)  # 1.3 % under the usual
+    assert [(f.rule, f.severity) for f in rec.reasons] == [
+        ("weight_drop_morning", Severity.CAUTION)
+    ]
+    assert rec.status is Status.CALIBRATING  # no runs yet: calibrating, not easy
+
+
 def test_a_lighter_morning_reaches_the_reasons() -> None:
     rec = evaluate_on(mornings(USUAL_75, 73.0), hour=9.0)
     assert rec.status is Status.EASY

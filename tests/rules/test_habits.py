@@ -44,21 +44,20 @@ def test_pain_zero_is_silent() -> None:
     assert pain_findings(pain(DAY, 0)) == []
 
 
-def test_yesterdays_pain_alone_says_nothing_today() -> None:
-    assert pain_findings(pain(DAY - timedelta(days=1), 6, hour=23.5)) == []
-
-
 @pytest.mark.parametrize("level", [1, 3])
 def test_green_zone_pain_is_info_saying_an_easy_run_is_fine(level: int) -> None:
     f = only(pain_findings(pain(DAY, level)))
     assert f.severity is Severity.INFO
     assert f.rule == "pain"
+    assert f.family == "pain"
     assert f.value == level
     assert f.threshold == PAIN.rest_min
     assert f.unit == "/10"
     assert f"{level}/10" in f.message
     assert "easy run" in f.message
-    assert "seed 003" in f.citation
+    # v2: the article is named, never an internal seed number.
+    assert '"Should You Go Running With Sore Legs?"' in f.citation
+    assert "seed" not in f.citation.lower()
 
 
 @pytest.mark.parametrize("level", [4, 5, 7])
@@ -113,14 +112,69 @@ def test_configured_rest_minimum_moves_the_green_zone() -> None:
     assert f.threshold == 6
 
 
+# --- pain: carried while unreported (v2) ----------------------------------------------------
+
+
+def test_yesterdays_pain_at_the_rest_level_is_a_moderate_today_without_a_report() -> None:
+    # v1 cleared pain 5 the moment a day went unreported.
+    f = only(pain_findings(pain(ago(1), 6, hour=23.5)))
+    assert f.severity is Severity.MODERATE
+    assert (f.value, f.threshold) == (6, PAIN.rest_min)
+    assert "yesterday" in f.message
+    assert "Report today's pain" in f.message
+
+
+def test_yesterdays_pain_of_eight_is_strong_today_without_a_report() -> None:
+    f = only(pain_findings(pain(ago(1), 8)))
+    assert f.severity is Severity.STRONG
+    assert (f.value, f.threshold) == (8, PAIN.doctor_min)
+    assert "doctor" in f.message
+
+
+def test_pain_two_days_ago_is_still_carried_but_three_days_ago_is_not() -> None:
+    f = only(pain_findings(pain(ago(2), 5)))
+    assert f.severity is Severity.MODERATE
+    assert f"on {ago(2):%A}" in f.message
+    assert pain_findings(pain(ago(3), 5)) == []
+
+
+def test_green_zone_pain_yesterday_is_not_carried() -> None:
+    assert pain_findings(pain(ago(1), 3)) == []
+
+
+def test_a_report_today_replaces_the_carried_one() -> None:
+    assert only(pain_findings(pain(ago(1), 6), pain(DAY, 2))).severity is Severity.INFO
+    assert pain_findings(pain(ago(1), 6), pain(DAY, 0)) == []
+
+
+def test_this_morning_before_a_report_yesterdays_pain_is_carried() -> None:
+    reports = (pain(ago(1), 6), pain(DAY, 2, hour=9))
+    assert only(pain_findings(*reports, hour=8)).severity is Severity.MODERATE
+    assert only(pain_findings(*reports, hour=10)).severity is Severity.INFO
+
+
+def test_a_persisting_pain_unreported_today_is_strong() -> None:
+    # Four report days at 5 (a doctor's case yesterday), nothing yet today: one step lower.
+    reports = [pain(ago(d), 5) for d in range(1, 5)]
+    f = only(pain_findings(*reports))
+    assert f.severity is Severity.STRONG
+    assert f.threshold == PAIN.rest_min
+
+
 # --- pain: persistence ----------------------------------------------------------------------
 
 
-def test_pain_of_four_or_more_three_days_running_means_see_a_doctor() -> None:
+def test_pain_at_the_rest_level_on_three_report_days_is_still_rest() -> None:
+    # v1 sent a runner sore for three days after a marathon to a doctor on day 3.
     f = only(pain_findings(pain(ago(2), 5), pain(ago(1), 4), pain(DAY, 5)))
+    assert f.severity is Severity.STRONG
+
+
+def test_pain_at_the_rest_level_on_more_than_three_report_days_means_see_a_doctor() -> None:
+    f = only(pain_findings(pain(ago(3), 4), pain(ago(2), 5), pain(ago(1), 4), pain(DAY, 5)))
     assert f.severity is Severity.DOCTOR
-    assert f.value == 5
-    assert "3 days" in f.message
+    assert (f.value, f.threshold) == (5, PAIN.rest_min)
+    assert "more than 3 report days in a row" in f.message
 
 
 def test_two_days_of_pain_is_still_rest_not_doctor() -> None:
@@ -128,35 +182,53 @@ def test_two_days_of_pain_is_still_rest_not_doctor() -> None:
     assert f.severity is Severity.STRONG
 
 
-def test_a_day_without_a_report_ends_the_pain_streak() -> None:
-    f = only(pain_findings(pain(ago(3), 6), pain(ago(2), 6), pain(DAY, 6)))
-    assert f.severity is Severity.STRONG
+def test_a_day_without_a_report_neither_breaks_nor_extends_the_streak() -> None:
+    # v1 ended the streak at a day without a report.
+    gap = (pain(ago(4), 6), pain(ago(3), 6), pain(ago(1), 6), pain(DAY, 6))  # 4 report days
+    assert only(pain_findings(*gap)).severity is Severity.DOCTOR
+    three = (pain(ago(4), 6), pain(ago(2), 6), pain(DAY, 6))  # 3 report days over 5 days
+    assert only(pain_findings(*three)).severity is Severity.STRONG
 
 
 def test_a_day_that_ended_in_the_green_zone_ends_the_pain_streak() -> None:
-    reports = [pain(ago(2), 6), pain(ago(1), 6, hour=8), pain(ago(1), 2, hour=20), pain(DAY, 6)]
+    reports = [
+        pain(ago(3), 6),
+        pain(ago(2), 6),
+        pain(ago(1), 6, hour=8),
+        pain(ago(1), 2, hour=20),
+        pain(DAY, 6),
+    ]
     assert only(pain_findings(*reports)).severity is Severity.STRONG
 
 
 def test_a_day_that_ended_in_pain_continues_the_streak() -> None:
-    reports = [pain(ago(2), 6), pain(ago(1), 2, hour=8), pain(ago(1), 6, hour=20), pain(DAY, 6)]
+    reports = [
+        pain(ago(3), 6),
+        pain(ago(2), 6),
+        pain(ago(1), 2, hour=8),
+        pain(ago(1), 6, hour=20),
+        pain(DAY, 6),
+    ]
     assert only(pain_findings(*reports)).severity is Severity.DOCTOR
 
 
 def test_pain_streak_uses_local_days_around_midnight() -> None:
-    # Each 00:30 report is the day before in UTC; in Berlin they are three days in a row.
-    reports = [pain(ago(2), 5, hour=0.5), pain(ago(1), 5, hour=0.5), pain(DAY, 5, hour=0.5)]
+    # Each 00:30 report is the day before in UTC; in Berlin they are four days in a row, the
+    # last of them today.
+    reports = [pain(ago(d), 5, hour=0.5) for d in range(4)]
     assert only(pain_findings(*reports)).severity is Severity.DOCTOR
 
 
 def test_pain_that_eased_today_is_not_a_doctor_visit_despite_earlier_days() -> None:
-    f = only(pain_findings(pain(ago(3), 6), pain(ago(2), 6), pain(ago(1), 6), pain(DAY, 2)))
+    reports = [pain(ago(d), 6) for d in range(1, 6)]
+    f = only(pain_findings(*reports, pain(DAY, 2)))
     assert f.severity is Severity.INFO
 
 
 def test_configured_persist_days_shortens_the_streak() -> None:
-    f = only(pain_findings(pain(ago(1), 5), pain(DAY, 5), t=Pain(persist_days=2)))
-    assert f.severity is Severity.DOCTOR
+    reports = (pain(ago(2), 5), pain(ago(1), 5), pain(DAY, 5))
+    assert only(pain_findings(*reports)).severity is Severity.STRONG
+    assert only(pain_findings(*reports, t=Pain(persist_days=2))).severity is Severity.DOCTOR
 
 
 @given(

@@ -1,4 +1,5 @@
-"""Load per activity (`restday/rules/load.py`) and the shared day series (`context.py`)."""
+"""Load per activity (`restday/rules/load.py`, RULES.md v2 "Load") and the shared day series
+(`context.py`)."""
 
 from __future__ import annotations
 
@@ -27,47 +28,59 @@ def ago(days: int) -> date:
     return DAY - timedelta(days=days)
 
 
-# --- which unit -------------------------------------------------------------------------
+# --- which unit (v2: the configuration alone) ---------------------------------------------
 
 
-def test_heart_rate_on_most_runs_with_known_max_and_resting_hr_gives_trimp() -> None:
-    runs = [run(ago(2), 8, hr=150), run(ago(1), 8, hr=150), run(DAY, 8, suffer=40)]
-    assert choose_source(runs, HR_PROFILE) is LoadSource.TRIMP
+def test_max_and_resting_hr_set_make_trimp_the_unit_whatever_the_data() -> None:
+    assert choose_source(HR_PROFILE) is LoadSource.TRIMP
+    no_hr = [run(ago(1), 8, suffer=40), run(DAY, 8)]
+    assert activity_loads(no_hr, HR_PROFILE)[0] is LoadSource.TRIMP
 
 
-def test_heart_rate_without_max_and_resting_hr_cannot_give_trimp() -> None:
-    runs = [run(ago(1), 8, hr=150, suffer=40), run(DAY, 8, hr=150, suffer=40)]
-    assert choose_source(runs, PROFILE) is LoadSource.SUFFER_SCORE
-    assert choose_source(runs, Profile(timezone=TZ, max_hr=190)) is LoadSource.SUFFER_SCORE
+def test_without_max_and_resting_hr_the_unit_is_relative_effort_whatever_the_data() -> None:
+    assert choose_source(PROFILE) is LoadSource.SUFFER_SCORE
+    assert choose_source(Profile(timezone=TZ, max_hr=190)) is LoadSource.SUFFER_SCORE
+    assert choose_source(Profile(timezone=TZ, resting_hr=50)) is LoadSource.SUFFER_SCORE
+    with_hr = [run(ago(1), 8, hr=150), run(DAY, 8, hr=150)]
+    assert activity_loads(with_hr, PROFILE)[0] is LoadSource.SUFFER_SCORE
 
 
 def test_max_hr_not_above_resting_hr_does_not_claim_trimp() -> None:
     runs = [run(ago(1), 8, hr=150), run(DAY, 8, hr=150)]
     broken = Profile(timezone=TZ, max_hr=50, resting_hr=50)
     source, values = activity_loads(runs, broken)
-    assert source is LoadSource.MINUTES
-    assert values == pytest.approx([8 * 5.5, 8 * 5.5])
+    assert source is LoadSource.SUFFER_SCORE
+    assert values == pytest.approx([8 * 5.5, 8 * 5.5])  # no value: minutes × the run factor
 
 
-def test_heart_rate_on_exactly_half_the_activities_is_not_most() -> None:
-    runs = [run(ago(3), 8, hr=150), run(ago(2), 8, hr=150), run(ago(1), 8), run(DAY, 8)]
-    assert choose_source(runs, HR_PROFILE) is LoadSource.MINUTES
+def test_no_activities_have_the_configured_unit() -> None:
+    assert activity_loads([], HR_PROFILE) == (LoadSource.TRIMP, [])
+    assert activity_loads([], PROFILE) == (LoadSource.SUFFER_SCORE, [])
 
 
-def test_suffer_score_on_most_activities_is_the_unit_without_heart_rate() -> None:
-    runs = [run(ago(2), 8, suffer=30), run(ago(1), 8, suffer=50), run(DAY, 8)]
-    assert choose_source(runs, HR_PROFILE) is LoadSource.SUFFER_SCORE
+def test_the_unit_never_switches_when_half_the_activities_gain_heart_rate() -> None:
+    # v1 switched from minutes to TRIMP the day most activities had HR: every load jumped.
+    before = [run(ago(20 - i), 8) for i in range(10)]
+    after = [run(ago(10 - i), 8, hr=150) for i in range(11)]
+    old_source, old = activity_loads(before, HR_PROFILE)
+    new_source, new = activity_loads([*before, *after], HR_PROFILE)
+    assert old_source is new_source is LoadSource.TRIMP
+    assert new[: len(before)] == old == pytest.approx([8 * 5.5 * 1.5] * 10)
 
 
-def test_no_activities_is_minutes() -> None:
-    assert choose_source([], HR_PROFILE) is LoadSource.MINUTES
-    assert activity_loads([], HR_PROFILE) == (LoadSource.MINUTES, [])
+def test_the_unit_never_switches_when_relative_effort_appears() -> None:
+    before = [run(ago(20 - i), 8) for i in range(10)]
+    after = [run(ago(10 - i), 8, suffer=80) for i in range(11)]
+    old_source, old = activity_loads(before, PROFILE)
+    new_source, new = activity_loads([*before, *after], PROFILE)
+    assert old_source is new_source is LoadSource.SUFFER_SCORE
+    assert new[: len(before)] == old == pytest.approx([8 * 5.5] * 10)
 
 
 # --- the numbers --------------------------------------------------------------------------
 
 
-def test_minutes_are_scaled_by_how_hard_the_sport_is_on_the_legs() -> None:
+def test_without_values_yet_minutes_are_scaled_by_how_hard_the_sport_is_on_the_legs() -> None:
     sessions = [
         workout(DAY, HOUR_MIN, sport="Run"),
         workout(DAY, HOUR_MIN, sport="Hike"),
@@ -120,11 +133,39 @@ def test_a_run_without_suffer_score_is_estimated_from_the_median_rate_of_runs() 
     assert values == pytest.approx([30, 60, 90, 40 * 2.0])
 
 
-def test_a_sport_with_no_measured_sessions_borrows_the_overall_rate_scaled_by_sport() -> None:
+def test_a_sport_with_no_earlier_measured_session_gets_its_own_factor() -> None:
+    # v1 borrowed the runs' rate, scaled by the sport's factor.
     measured = [run(ago(2), 5, minutes=30, suffer=60), run(ago(1), 5, minutes=30, suffer=60)]
     ride = workout(DAY, HOUR_MIN, sport="Ride")
-    values = loads([*measured, ride])
-    assert values[-1] == pytest.approx(HOUR_MIN * 2.0 * 0.5)
+    assert loads([*measured, ride])[-1] == pytest.approx(HOUR_MIN * 0.5)
+
+
+def test_a_first_estimate_in_trimp_is_one_and_a_half_times_the_factor_a_minute() -> None:
+    sessions = [workout(DAY, HOUR_MIN, sport="Run"), workout(DAY, HOUR_MIN, sport="Ride")]
+    assert loads(sessions, HR_PROFILE) == pytest.approx([HOUR_MIN * 1.5, HOUR_MIN * 0.5 * 1.5])
+
+
+def test_an_estimate_reads_only_earlier_activities() -> None:
+    missing = run(ago(3), 5, minutes=30)
+    later = [run(ago(2), 5, minutes=30, suffer=90), run(ago(1), 5, minutes=30, suffer=90)]
+    assert loads([missing, *later])[0] == pytest.approx(30 * 1.0)  # the factor: none earlier
+
+
+def test_an_estimate_is_not_a_value_for_later_estimates() -> None:
+    activities = [
+        run(ago(4), 5, minutes=30, suffer=60),  # 2 a minute
+        run(ago(3), 5, minutes=30),  # estimated at 2 a minute
+        run(ago(2), 5, minutes=30, suffer=30),  # 1 a minute
+        run(DAY, 5, minutes=30),  # the median of 2 and 1, not of 2, 2 and 1
+    ]
+    assert loads(activities) == pytest.approx([60, 60, 30, 45])
+
+
+def test_an_estimate_reads_the_same_sport_kind() -> None:
+    trail = run(ago(2), 5, minutes=30, sport="TrailRun", suffer=90)  # 3 a minute
+    ride = workout(ago(1), 30, sport="Ride", suffer=15)  # 0.5 a minute
+    road = run(DAY, 5, minutes=20)
+    assert loads([trail, ride, road])[-1] == pytest.approx(20 * 3.0)
 
 
 def test_a_session_lacking_heart_rate_is_estimated_from_its_own_sport() -> None:
@@ -152,7 +193,7 @@ def test_a_run_at_half_past_midnight_local_counts_for_that_day() -> None:
     assert ctx.longest_run_by_day == {DAY: 10.0}
     assert ctx.load_on(DAY) == pytest.approx(10 * 5.5)
     assert ctx.load_on(ago(1)) == 0.0
-    assert ctx.days_since_rest == 1
+    assert ctx.rest_streak(30) == 1
 
 
 def test_the_day_boundary_holds_on_the_night_the_clocks_go_back() -> None:
@@ -168,7 +209,7 @@ def test_activities_after_now_are_not_seen() -> None:
     morning = context(history, hour=9)
     assert morning.today == DAY
     assert morning.run_km_by_day == {ago(1): 8.0}
-    assert morning.days_since_rest == 1  # counted from yesterday: today has nothing yet
+    assert morning.rest_streak(30) == 1  # counted from yesterday: today has nothing yet
     assert context(history).run_km_by_day == {ago(1): 8.0, DAY: 12.0}
 
 
@@ -257,38 +298,46 @@ def test_todays_run_does_not_change_yesterdays_fitness_and_fatigue(history_days:
     assert with_run.acute_load > without.acute_load
 
 
-# --- days since rest ---------------------------------------------------------------------
+# --- training days in a row (`rest_streak`, the metrics' `days_since_rest`) -------------
 
 
 def test_days_in_a_row_are_counted_back_from_today() -> None:
     history = History.of([run(ago(5), 5), run(ago(2), 5), run(ago(1), 5), run(DAY, 5)])
-    assert context(history).days_since_rest == 3
+    assert context(history).rest_streak(30) == 3
 
 
 def test_two_sessions_on_one_day_count_as_one_day() -> None:
     history = History.of([run(ago(1), 5), run(DAY, 5), workout(DAY, 30)])
-    assert context(history).days_since_rest == 2
+    assert context(history).rest_streak(30) == 2
 
 
 def test_without_an_activity_today_the_streak_is_counted_from_yesterday() -> None:
     history = History.of([run(ago(i), 5) for i in range(1, 8)])
-    assert context(history, hour=12).days_since_rest == 7
+    assert context(history, hour=12).rest_streak(30) == 7
 
 
 def test_once_today_is_over_without_activity_it_was_a_rest_day() -> None:
     history = History.of([run(ago(i), 5) for i in range(1, 8)])
-    assert context(history).days_since_rest == 0  # the end of the day: `status --date`
-    assert context(history, hour=23.5).days_since_rest == 7  # a late run may still come
+    assert context(history).rest_streak(30) == 0  # the end of the day: `status --date`
+    assert context(history, hour=23.5).rest_streak(30) == 7  # a late run may still come
 
 
 def test_a_rest_day_yesterday_and_none_today_is_zero() -> None:
-    assert context(History.of([run(ago(2), 5), run(ago(3), 5)])).days_since_rest == 0
-    assert context(History()).days_since_rest == 0
+    assert context(History.of([run(ago(2), 5), run(ago(3), 5)])).rest_streak(30) == 0
+    assert context(History()).rest_streak(30) == 0
 
 
-def test_a_walk_is_an_activity_too() -> None:
+def test_a_walk_is_not_a_training_session() -> None:
+    # v1 counted a 20-minute walk: it broke no rest day.
     history = History.of([run(ago(1), 5), workout(DAY, 30, sport="Walk")])
-    assert context(history).days_since_rest == 2
+    assert context(history).rest_streak(30) == 0  # today, over, was the rest day
+    assert context(history, hour=12).rest_streak(30) == 1  # counted from yesterday
+
+
+def test_a_session_counts_from_the_given_minutes() -> None:
+    history = History.of([run(ago(1), 5), workout(DAY, 25)])
+    assert context(history).rest_streak(30) == 0
+    assert context(history).rest_streak(25) == 2
 
 
 DAYS_BACK = 14
@@ -302,9 +351,9 @@ DAYS_BACK = 14
 def test_adding_a_rest_day_never_lengthens_the_streak(active: set[int], removed: int) -> None:
     # Runs at 00:30, 10:30 or 20:30 local, so some fall on the day before in UTC.
     runs = [run(ago(i), 5, hour=0.5 + (i % 3) * 10) for i in sorted(active)]
-    before = context(History.of(runs)).days_since_rest
+    before = context(History.of(runs)).rest_streak(30)
     kept = [r for r in runs if r.start.astimezone(TZ).date() != ago(removed)]
-    after = context(History.of(kept)).days_since_rest
+    after = context(History.of(kept)).rest_streak(30)
     assert after <= before
     assert after <= len(active - {removed})
     if removed in active and removed < before + (0 if 0 in active else 1):

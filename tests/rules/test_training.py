@@ -1,5 +1,5 @@
-"""Load rules: `weekly_increase`, `run_spike`, `acwr`, `tsb`, `monotony`, `no_rest_day`,
-`deload` (restday/rules/training.py)."""
+"""Load rules: `weekly_increase`, `acwr`, `tsb`, `monotony`, `no_rest_day`, `deload`
+(restday/rules/training.py, RULES.md v2); `run_spike` has tests/rules/test_run_spike.py."""
 
 from __future__ import annotations
 
@@ -71,37 +71,89 @@ def this_week(*kms: float) -> list[Activity]:
     return [run(ago(len(kms) - 1 - i), km) for i, km in enumerate(kms)]
 
 
-def increase(activities: list[Activity]) -> Sequence[Finding]:
-    return training.weekly_increase(context(History.of(activities)), settings.WeeklyIncrease())
+def increase(
+    activities: list[Activity], t: settings.WeeklyIncrease | None = None
+) -> Sequence[Finding]:
+    ctx = context(History.of(activities))
+    return training.weekly_increase(ctx, t or settings.WeeklyIncrease())
 
 
 def test_ten_percent_more_than_the_biggest_recent_week_is_fine() -> None:
     assert increase([*base_weeks(), *this_week(11, 11, 11, 11)]) == []
 
 
-def test_eleven_percent_more_is_a_caution() -> None:
+def test_eleven_percent_more_is_only_a_note() -> None:
     f = only(increase([*base_weeks(), *this_week(11.1, 11.1, 11.1, 11.1)]))
     assert f.rule == "weekly_increase"
-    assert f.severity is Severity.CAUTION
+    assert f.severity is Severity.INFO
     assert (f.value, f.threshold, f.unit) == (11.0, 10.0, "%")
     assert "44.4 km" in f.message
     assert "40.0 km" in f.message
     assert "11 %" in f.message
-    assert "Buist" in f.message
-    assert "Nielsen" in f.message
     assert f.citation == training.CITE_WEEKLY_INCREASE
 
 
-def test_exactly_thirty_percent_more_is_a_caution_not_moderate() -> None:
+def test_a_note_above_ten_percent_says_the_evidence_does_not_back_the_rule() -> None:
+    f = only(increase([*base_weeks(), *this_week(12.5, 12.5, 12.5, 12.5)]))  # +25 %, +10 km
+    assert (f.severity, f.value, f.threshold) == (Severity.INFO, 25.0, 10.0)
+    assert "convention" in f.message
+    assert "Buist" in f.message
+    assert "Frandsen" in f.message
+
+
+def test_exactly_thirty_percent_more_is_a_note_not_a_caution() -> None:
     f = only(increase([*base_weeks(), *this_week(13, 13, 13, 13)]))
+    assert (f.severity, f.value, f.threshold) == (Severity.INFO, 30.0, 10.0)
+
+
+def test_thirty_one_percent_more_is_a_caution() -> None:
+    f = only(increase([*base_weeks(), *this_week(13.1, 13.1, 13.1, 13.1)]))
     assert f.severity is Severity.CAUTION
-    assert f.value == 30.0
+    assert (f.value, f.threshold) == (31.0, 30.0)
+    assert "Nielsen" in f.message
+    assert "52.4 km" in f.message
 
 
-def test_thirty_two_percent_more_is_a_moderate_reason_to_go_easy() -> None:
-    f = only(increase([*base_weeks(), *this_week(13.2, 13.2, 13.2, 13.2)]))
-    assert f.severity is Severity.MODERATE
-    assert (f.value, f.threshold) == (32.0, 30.0)
+def test_exactly_sixty_percent_more_is_a_caution_not_moderate() -> None:
+    f = only(increase([*base_weeks(), *this_week(16, 16, 16, 16)]))
+    assert (f.severity, f.value, f.threshold) == (Severity.CAUTION, 60.0, 30.0)
+
+
+def test_sixty_one_percent_more_is_a_moderate_reason_to_go_easy() -> None:
+    f = only(increase([*base_weeks(), *this_week(16.1, 16.1, 16.1, 16.1)]))
+    assert (f.severity, f.value, f.threshold) == (Severity.MODERATE, 61.0, 60.0)
+
+
+def small_base() -> list[Activity]:
+    """10 km in the biggest 7 days of the baseline."""
+    return [run(ago(10), 5), run(ago(8), 5)]
+
+
+def test_an_increase_of_under_8_km_is_only_a_note_however_big_in_percent() -> None:
+    f = only(increase([*small_base(), *this_week(8.9, 9.0)]))  # 17.9 km: +79 %, 7.9 km more
+    assert (f.severity, f.value) == (Severity.INFO, 79.0)
+    assert "only 7.9 km more" in f.message
+
+
+def test_an_increase_of_exactly_8_km_is_graded_by_its_percentage() -> None:
+    f = only(increase([*small_base(), *this_week(9.0, 9.0)]))  # 18 km: +80 %, 8 km more
+    assert (f.severity, f.value) == (Severity.MODERATE, 80.0)
+
+
+def test_the_smallest_increase_that_counts_is_configurable() -> None:
+    history = [*small_base(), *this_week(8.9, 9.0)]
+    t = settings.WeeklyIncrease(min_increase_km=5)
+    assert only(increase(history, t)).severity is Severity.MODERATE
+
+
+def test_the_percentages_are_configurable() -> None:
+    t = settings.WeeklyIncrease(info_pct=5, caution_pct=8, high_pct=20, min_increase_km=0)
+    assert only(increase([*base_weeks(), *this_week(11, 11, 11, 11)], t)).severity is (
+        Severity.CAUTION
+    )
+    assert only(increase([*base_weeks(), *this_week(12.1, 12.1, 12.1, 12.1)], t)).severity is (
+        Severity.MODERATE
+    )
 
 
 def test_returning_to_volume_after_a_lighter_week_is_not_an_increase() -> None:
@@ -115,6 +167,13 @@ def test_the_baseline_is_the_biggest_of_the_four_weeks_before() -> None:
     f = only(increase([*history, *this_week(17, 17, 17, 17)]))  # 68 km
     assert "60.0 km" in f.message  # 5 × 12 km, four weeks back
     assert f.value == pytest.approx(68 / 60 * 100 - 100, abs=0.01)
+
+
+def test_the_baseline_is_the_best_seven_consecutive_days_not_a_calendar_week() -> None:
+    # 20 km 15 and 10 days ago: 40 km within 7 consecutive days (16 … 10 days ago), though no
+    # 7-day block counted back from today holds both.
+    history = [run(ago(15), 20), run(ago(10), 20), *this_week(11, 11, 11, 11)]
+    assert increase(history) == []  # 44 km: +10 % on 40 km, not +120 % on 20 km
 
 
 def test_a_week_34_days_back_still_counts_but_35_does_not() -> None:
@@ -158,93 +217,6 @@ def test_more_running_in_the_baseline_never_makes_this_week_look_worse(
     assert rank(after) <= rank(before)
 
 
-# --- run_spike -----------------------------------------------------------------------------
-
-
-def spike(today_km: float | None, *, baseline_day: int = 30) -> Sequence[Finding]:
-    activities = [run(ago(baseline_day), 10), run(ago(2), 6)]
-    if today_km is not None:
-        activities.append(run(DAY, today_km))
-    return training.run_spike(context(History.of(activities)), settings.RunSpike())
-
-
-@pytest.mark.parametrize(
-    ("today_km", "severity", "threshold"),
-    [
-        (11.5, Severity.CAUTION, 10.0),
-        (13.0, Severity.CAUTION, 10.0),  # exactly 30 %: not yet moderate
-        (13.5, Severity.MODERATE, 30.0),
-        (20.0, Severity.MODERATE, 30.0),  # exactly double: not yet strong
-        (20.5, Severity.STRONG, 100.0),
-    ],
-)
-def test_a_run_longer_than_the_recent_longest_is_graded_by_how_much(
-    today_km: float, severity: Severity, threshold: float
-) -> None:
-    f = only(spike(today_km))
-    assert f.rule == "run_spike"
-    assert f.severity is severity
-    assert f.threshold == threshold
-    assert f.value == pytest.approx(today_km * 10 - 100)
-    assert f.unit == "%"
-    assert f"{today_km:.1f} km" in f.message
-    assert "10.0 km" in f.message
-    assert f.citation == training.CITE_RUN_SPIKE
-
-
-def test_ten_percent_longer_than_the_recent_longest_is_fine() -> None:
-    assert spike(11.0) == []
-    assert spike(9.0) == []
-
-
-def test_a_longest_run_31_days_ago_is_not_the_baseline() -> None:
-    assert only(spike(13.0, baseline_day=30)).severity is Severity.CAUTION
-    assert only(spike(13.0, baseline_day=31)).severity is Severity.STRONG  # vs the 6 km
-
-
-def test_no_run_today_or_no_run_before_is_silent() -> None:
-    assert spike(None) == []
-    lone = context(History.of([run(DAY, 25)]))
-    assert training.run_spike(lone, settings.RunSpike()) == []
-
-
-def test_before_todays_run_there_is_no_spike_yet() -> None:
-    history = History.of([run(ago(10), 10), run(DAY, 25, hour=18)])
-    assert training.run_spike(context(history, hour=12), settings.RunSpike()) == []
-    assert only(training.run_spike(context(history), settings.RunSpike())).value == 150.0
-
-
-def test_the_longest_run_of_today_counts_not_the_total() -> None:
-    history = History.of([run(ago(10), 10), run(DAY, 7), run(DAY, 7, hour=18)])
-    assert training.run_spike(context(history), settings.RunSpike()) == []
-
-
-def test_a_run_at_half_past_midnight_local_is_todays_run() -> None:
-    history = History.of([run(ago(10), 10), run(DAY, 15, hour=0.5)])
-    assert only(training.run_spike(context(history), settings.RunSpike())).value == 50.0
-
-
-def test_a_long_ride_is_not_a_run_spike() -> None:
-    history = History.of([run(ago(10), 10), workout(DAY, 300, sport="Ride")])
-    assert training.run_spike(context(history), settings.RunSpike()) == []
-
-
-@hyp_settings(max_examples=60, deadline=None)
-@given(
-    baseline=st.floats(1, 40),
-    today=st.floats(0.1, 80),
-    shorter_by=st.floats(0, 1),
-)
-def test_a_shorter_run_today_never_raises_the_spike(
-    baseline: float, today: float, shorter_by: float
-) -> None:
-    def severity(km: float) -> int:
-        history = History.of([run(ago(12), round(baseline, 1)), run(DAY, round(km, 1))])
-        return rank(training.run_spike(context(history), settings.RunSpike()))
-
-    assert severity(today * (1 - shorter_by)) <= severity(today)
-
-
 # --- acwr ----------------------------------------------------------------------------------
 
 
@@ -258,25 +230,37 @@ def test_a_ratio_from_0_8_to_1_3_is_fine(acute: float) -> None:
     assert ratio(acute) == []
 
 
-def test_a_ratio_over_1_3_is_a_caution() -> None:
+def test_a_ratio_over_1_3_is_a_note() -> None:
     f = only(ratio(1.31))
     assert f.rule == "acwr"
-    assert f.severity is Severity.CAUTION
+    assert f.severity is Severity.INFO
     assert (f.value, f.threshold, f.unit) == (1.31, 1.3, "ratio")
     assert "1.31" in f.message
     assert "weak predictor" in f.message
     assert "Impellizzeri" in f.message
+    assert "Frandsen" in f.message
     assert f.citation == training.CITE_ACWR
 
 
-def test_a_ratio_of_exactly_1_5_is_a_caution_not_moderate() -> None:
-    assert only(ratio(1.5)).severity is Severity.CAUTION
+def test_a_ratio_of_exactly_1_5_is_a_note_not_a_caution() -> None:
+    f = only(ratio(1.5))
+    assert (f.severity, f.threshold) == (Severity.INFO, 1.3)
 
 
-def test_a_ratio_over_1_5_is_a_moderate_reason_to_go_easy() -> None:
+def test_a_ratio_over_1_5_is_a_caution() -> None:
     f = only(ratio(1.51))
-    assert f.severity is Severity.MODERATE
-    assert f.threshold == 1.5
+    assert (f.severity, f.threshold) == (Severity.CAUTION, 1.5)
+
+
+def test_a_ratio_of_exactly_2_is_a_caution_not_moderate() -> None:
+    f = only(ratio(2.0))
+    assert (f.severity, f.threshold) == (Severity.CAUTION, 1.5)
+
+
+def test_a_ratio_over_2_is_a_moderate_reason_to_go_easy() -> None:
+    f = only(ratio(2.01))
+    assert (f.severity, f.value, f.threshold) == (Severity.MODERATE, 2.01, 2.0)
+    assert "easier day" in f.message
 
 
 def test_a_ratio_under_0_8_is_a_note_about_detraining() -> None:
@@ -285,6 +269,12 @@ def test_a_ratio_under_0_8_is_a_note_about_detraining() -> None:
     assert f.threshold == 0.8
     assert "less than usual" in f.message
     assert "weak predictor" in f.message
+
+
+def test_the_ratio_levels_are_configurable() -> None:
+    ctx = with_loads(context(History.of([run(DAY, 8)])), acute=1.45, chronic=1.0)
+    t = settings.Acwr(info=1.2, caution=1.3, high=1.4)
+    assert only(training.acwr(ctx, t)).severity is Severity.MODERATE
 
 
 def test_no_load_at_all_is_silent() -> None:
@@ -297,11 +287,19 @@ def test_a_steady_base_gives_no_ratio_finding() -> None:
     assert training.acwr(ctx, settings.Acwr()) == []
 
 
-def test_a_week_at_over_three_times_the_usual_load_is_moderate() -> None:
+def test_a_week_at_three_and_a_half_times_the_usual_load_is_a_caution() -> None:
+    # v1 made this a moderate (over 1.5); v2 keeps moderate for an extreme ratio (over 2).
     history = [*steady_runs(ago(7), 8), *[run(ago(d), 20) for d in range(7)]]
-    assert only(training.acwr(context(History.of(history)), settings.Acwr())).severity is (
-        Severity.MODERATE
-    )
+    f = only(training.acwr(context(History.of(history)), settings.Acwr()))
+    assert (f.severity, f.value) == (Severity.CAUTION, 1.59)
+
+
+def test_three_days_at_seven_times_the_usual_load_are_moderate() -> None:
+    history = [*steady_runs(ago(3), 8), *[run(ago(d), 40) for d in range(3)]]
+    f = only(training.acwr(context(History.of(history)), settings.Acwr()))
+    assert f.severity is Severity.MODERATE
+    assert f.value is not None
+    assert f.value > 2.0
 
 
 def test_two_weeks_off_after_a_base_is_a_detraining_note() -> None:
@@ -327,17 +325,27 @@ def test_tsb_is_undefined_without_fitness() -> None:
     assert training.tsb_pct(form(-1, 10)) is None
 
 
-def test_tsb_of_exactly_minus_50_percent_is_fine() -> None:
-    assert training.tsb(form(50, 75), settings.Tsb()) == []
+def test_tsb_of_minus_52_percent_is_fine() -> None:
+    # v1 made anything under -50 % a moderate.
+    assert training.tsb(form(50, 76), settings.Tsb()) == []
 
 
-def test_tsb_under_minus_50_percent_is_a_moderate_reason_to_go_easy() -> None:
-    f = only(training.tsb(form(50, 76), settings.Tsb()))
+def test_tsb_of_exactly_minus_60_percent_is_fine() -> None:
+    assert training.tsb(form(50, 80), settings.Tsb()) == []
+
+
+def test_tsb_under_minus_60_percent_is_a_caution() -> None:
+    f = only(training.tsb(form(50, 81), settings.Tsb()))
     assert f.rule == "tsb"
-    assert f.severity is Severity.MODERATE
-    assert (f.value, f.threshold, f.unit) == (-52.0, -50.0, "%")
-    assert "-52 %" in f.message
+    assert f.severity is Severity.CAUTION
+    assert (f.value, f.threshold, f.unit) == (-62.0, -60.0, "%")
+    assert "-62 %" in f.message
     assert f.citation == training.CITE_TSB
+
+
+def test_the_tsb_limit_is_configurable() -> None:
+    f = only(training.tsb(form(50, 76), settings.Tsb(min_tsb_pct=-50)))
+    assert (f.severity, f.threshold) == (Severity.CAUTION, -50.0)
 
 
 def test_tsb_without_load_is_silent() -> None:
@@ -345,11 +353,12 @@ def test_tsb_without_load_is_silent() -> None:
     assert training.tsb(context(History.of([run(DAY, 30)])), settings.Tsb()) == []
 
 
-def test_a_hard_block_after_a_base_drives_tsb_down() -> None:
+def test_a_hard_block_after_a_base_drives_tsb_down_to_a_caution() -> None:
     history = [*steady_runs(ago(8), 8), *[run(ago(d), 20) for d in range(1, 8)]]
     f = only(training.tsb(context(History.of(history)), settings.Tsb()))
+    assert f.severity is Severity.CAUTION
     assert f.value is not None
-    assert f.value < -50
+    assert f.value < -60
 
 
 def test_todays_run_does_not_change_tsb() -> None:
@@ -421,12 +430,18 @@ def streak(days: int, *, from_day: int = 0, hour: float | None = None) -> Sequen
     return training.no_rest_day(context(History.of(runs), hour=hour), settings.NoRestDay())
 
 
+def rest_day_findings(activities: list[Activity], hour: float | None = None) -> Sequence[Finding]:
+    ctx = context(History.of(activities), hour=hour)
+    return training.no_rest_day(ctx, settings.NoRestDay())
+
+
 def test_seven_days_in_a_row_is_a_moderate_reason_to_rest() -> None:
     f = only(streak(7))
     assert f.rule == "no_rest_day"
     assert f.severity is Severity.MODERATE
     assert (f.value, f.threshold, f.unit) == (7, 6, "days")
-    assert f.message.startswith("7 days in a row without a rest day")
+    assert f.message.startswith("7 days in a row with a training session")
+    assert "a walk is fine" in f.message
     assert f.citation == training.CITE_NO_REST_DAY
 
 
@@ -434,26 +449,85 @@ def test_six_days_in_a_row_is_fine() -> None:
     assert streak(6) == []
 
 
+@pytest.mark.parametrize("days", [8, 9, 15])
+def test_the_days_after_the_seventh_in_a_row_are_a_caution(days: int) -> None:
+    # v1 gave a moderate (an easy day) on every one of them: 23 easy days in a row for one athlete.
+    f = only(streak(days))
+    assert (f.severity, f.value, f.threshold) == (Severity.CAUTION, days, 6)
+    assert f.message.startswith(f"{days} days in a row")
+
+
 def test_seven_days_up_to_yesterday_count_this_morning() -> None:
     assert only(streak(7, from_day=1, hour=8)).value == 7
 
 
-def test_a_day_that_ended_without_activity_was_the_rest_day() -> None:
+def test_a_day_that_ended_without_a_training_session_was_the_rest_day() -> None:
     assert streak(7, from_day=1) == []  # evaluated at the end of today, as `status --date` does
 
 
 def test_a_rest_day_yesterday_resets_the_streak() -> None:
     runs = [run(DAY, 5), *[run(ago(d), 5) for d in range(2, 12)]]
-    assert training.no_rest_day(context(History.of(runs)), settings.NoRestDay()) == []
+    assert rest_day_findings(runs) == []
 
 
 def test_no_activities_is_silent() -> None:
-    assert training.no_rest_day(context(History()), settings.NoRestDay()) == []
+    assert rest_day_findings([]) == []
 
 
 def test_a_session_just_after_local_midnight_is_no_rest_day() -> None:
     runs = [*[run(ago(d), 5) for d in range(1, 7)], workout(DAY, 30, hour=0.5)]
-    assert only(training.no_rest_day(context(History.of(runs)), settings.NoRestDay()))
+    assert only(rest_day_findings(runs)).severity is Severity.MODERATE
+
+
+@pytest.mark.parametrize("sport", ["Walk", "Hike", "Yoga"])
+def test_a_walk_hike_or_yoga_of_any_length_does_not_break_a_rest_day(sport: str) -> None:
+    # v1 counted a 20-minute walk as training.
+    six_days = [run(ago(d), 5) for d in range(1, 7)]
+    assert rest_day_findings([*six_days, workout(DAY, 120, sport=sport)]) == []
+    mid_streak = [
+        *(run(ago(d), 5) for d in (0, 1, 2, *range(4, 10))),
+        workout(ago(3), 90, sport=sport),
+    ]
+    assert rest_day_findings(mid_streak) == []  # three days in a row, then the rest day
+
+
+def test_a_strength_session_of_30_minutes_is_training() -> None:
+    six_days = [run(ago(d), 5) for d in range(1, 7)]
+    assert only(rest_day_findings([*six_days, workout(DAY, 30)])).value == 7
+    mid_streak = [*(run(ago(d), 5) for d in (0, 1, 2, *range(4, 10))), workout(ago(3), 30)]
+    assert only(rest_day_findings(mid_streak)).value == 10
+
+
+@pytest.mark.parametrize("sport", ["WeightTraining", "Ride", "Swim", "Rowing"])
+def test_a_session_other_than_a_run_under_30_minutes_is_not_training(sport: str) -> None:
+    six_days = [run(ago(d), 5) for d in range(1, 7)]
+    assert rest_day_findings([*six_days, workout(DAY, 29, sport=sport)]) == []
+    assert only(rest_day_findings([*six_days, workout(DAY, 30, sport=sport)])).value == 7
+
+
+def test_a_run_of_any_length_is_training() -> None:
+    six_days = [run(ago(d), 5) for d in range(1, 7)]
+    assert only(rest_day_findings([*six_days, run(DAY, 1.5, minutes=10)])).value == 7
+
+
+def test_two_short_sessions_on_a_day_are_not_one_long_one() -> None:
+    six_days = [run(ago(d), 5) for d in range(1, 7)]
+    short = [workout(DAY, 20, hour=8), workout(DAY, 20, hour=18)]
+    assert rest_day_findings([*six_days, *short]) == []
+
+
+def test_the_minutes_that_make_a_training_session_are_configurable() -> None:
+    six_days = [run(ago(d), 5) for d in range(1, 7)]
+    ctx = context(History.of([*six_days, workout(DAY, 20, sport="Ride")]))
+    assert training.no_rest_day(ctx, settings.NoRestDay()) == []
+    assert only(training.no_rest_day(ctx, settings.NoRestDay(min_minutes=15))).value == 7
+
+
+def test_the_streak_is_the_days_since_rest_of_the_metrics() -> None:
+    activities = [*(run(ago(d), 5) for d in range(1, 9)), workout(DAY, 60, sport="Walk")]
+    rec = evaluate_on(History.of(activities), hour=12)
+    assert rec.metrics.days_since_rest == 8
+    assert rec.metrics.days_since_rest == context(History.of(activities), hour=12).rest_streak(30)
 
 
 # --- deload --------------------------------------------------------------------------------
@@ -546,7 +620,7 @@ def sensible_plan(
 
 
 def caution_days_over_12_weeks(history: History) -> list[date]:
-    """Days with a caution; fails on any moderate or stronger finding of the load rules."""
+    """Easy days; fails on any moderate or stronger finding of the load rules."""
     caution_days = []
     for back in range(EVALUATED_DAYS):
         day = LAST_SUNDAY - timedelta(days=back)
@@ -564,17 +638,42 @@ def test_a_sensible_plan_never_gets_more_than_a_caution_from_the_load_rules() ->
     assert len(caution_days) <= HANDFUL, caution_days
 
 
-def test_a_plan_growing_through_its_lighter_weeks_gets_only_cautions_after_them() -> None:
+def test_whole_catalogue_a_five_percent_plan_with_lighter_fourth_weeks_never_rests() -> None:
+    """Issue 10: +5 % a week, every fourth week lighter: no rest day in 12 weeks, and at most
+    2 easy days in the last 28."""
+    history = History.of(sensible_plan(PLAN_WEEKS))
+    statuses = {}
+    for back in range(EVALUATED_DAYS):
+        day = LAST_SUNDAY - timedelta(days=back)
+        rec = evaluate_on(history, day)
+        assert not rec.rest_day_recommended, (day, rec.reasons)
+        statuses[day] = rec.status
+    last_28 = [day for day, status in statuses.items() if day > LAST_SUNDAY - timedelta(days=28)]
+    easy = [day for day in last_28 if statuses[day] is Status.EASY]
+    assert len(last_28) == 28
+    assert len(easy) <= 2, easy
+
+
+def test_a_plan_growing_through_its_lighter_weeks_is_never_told_to_go_easy() -> None:
     history = History.of(sensible_plan(PLAN_WEEKS, grow_through_deloads=True))
     caution_days = caution_days_over_12_weeks(history)
+    assert caution_days == []
     # The week after each lighter week is +10.25 % on the last build week: weekly_increase
-    # gives a caution from its Sunday until that week is inside the baseline, 7 days later.
+    # notes it (v1: a caution, an easy day) from its Sunday until that week is inside the
+    # baseline, 7 days later.
     sundays_after_deload = [
         LAST_SUNDAY - timedelta(days=7 * weeks_back) for weeks_back in (1, 5, 9)
     ]
     after_deload = {sunday + timedelta(days=d) for sunday in sundays_after_deload for d in range(7)}
-    assert caution_days
-    assert set(caution_days) <= after_deload, sorted(set(caution_days) - after_deload)
+    noted = set()
+    for back in range(EVALUATED_DAYS):
+        day = LAST_SUNDAY - timedelta(days=back)
+        for f in evaluate_on(history, day, rules=ONLY_MINE).reasons:
+            if f.rule == "weekly_increase":
+                assert f.severity is Severity.INFO, (day, f)
+                noted.add(day)
+    assert noted
+    assert noted <= after_deload, sorted(noted - after_deload)
 
 
 def test_a_sensible_plan_is_told_when_to_deload_and_its_lighter_week_stays_train() -> None:
@@ -608,4 +707,6 @@ def test_doubling_the_week_into_a_double_long_run_without_rest_means_rest() -> N
     severities = {f.rule: f.severity for f in rec.reasons}
     assert severities["weekly_increase"] is Severity.MODERATE
     assert severities["run_spike"] is Severity.MODERATE  # exactly double: not "strong"
-    assert severities["no_rest_day"] is Severity.MODERATE
+    # Saturday and Sunday of the plan, then seven days: the 9th day in a row (v1: moderate).
+    assert severities["no_rest_day"] is Severity.CAUTION
+    assert rec.metrics.days_since_rest == 9
