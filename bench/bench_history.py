@@ -25,8 +25,9 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench_evaluate import END, TZ, build_store
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for bench
 
+from bench.bench_evaluate import END, TZ, build_store
 from restday.rules.engine import evaluate_days
 from restday.rules.settings import Profile
 from restday.store import Store
