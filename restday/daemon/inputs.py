@@ -119,13 +119,16 @@ class InputHandler:
         self.health = StoreHealth(config.store_path())
         self._held: deque[InboundMessage] = deque()
         self._released = 0  # held messages handled since the outage began
+        self._unflushed = 0  # handled during the outage, not made durable, not acknowledged
         self._overflow_told = False  # MAX_HELD reached: said once per outage
         self._warned: dict[str, tuple[datetime, int]] = {}  # topic → last warning, rejected since
         self._unsettled: list[Callable[[], None]] = []  # acks waiting for `settle`
 
     @property
     def held(self) -> int:
-        return len(self._held)
+        """Inputs not safely stored yet: held in memory, or handled but left unacknowledged
+        because the store could not make them durable (the broker delivers those again)."""
+        return len(self._held) + self._unflushed
 
     def take(self, msg: InboundMessage) -> list[Stored | Outcome]:
         """`msg` after the held messages (in order); held too when the store fails."""
@@ -168,7 +171,7 @@ class InputHandler:
 
     def _recovered(self) -> None:
         self.health.recovered(self._released)
-        self._released, self._overflow_told = 0, False
+        self._released, self._overflow_told, self._unflushed = 0, False, 0
 
     def _try(self, msg: InboundMessage) -> Stored | Outcome | None:
         """Handled (acknowledged at `settle`), or None (never acknowledged) if the store failed."""
@@ -195,6 +198,7 @@ class InputHandler:
             self._store.flush()
         except StoreError as exc:
             self.health.failed(exc)
+            self._unflushed += len(acks)
             return
         for ack in acks:
             ack()

@@ -225,7 +225,11 @@ def test_an_sd_card_gone_read_only_gives_one_error_and_after_fsck_every_input_is
     with restday_run(config, tmp_path / "repaired.log"):  # what was held comes again
         assert wait_until(lambda: len(stored_times(db)) == total, DRAIN_S)
     assert stored_times(db) == [start + timedelta(seconds=i) for i in range(total)]
-    assert duplicates(db) == 0  # what was stored had been acknowledged: not delivered twice
+    # What was acknowledged is not delivered twice. The last weigh-in stored before the card
+    # failed may still have been waiting for its fsync (the test sees the commit, not the
+    # acknowledgement): then it was never acknowledged, comes again, and is counted once as a
+    # duplicate of what the store holds, never stored twice (stored_times above).
+    assert duplicates(db) <= 1
     assert integrity(db) == "ok"
     assert "ERROR" not in (tmp_path / "repaired.log").read_text()
 
