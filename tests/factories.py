@@ -7,6 +7,7 @@ does, so the tests exercise the athlete's day boundary.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from restday.models import (
     Activity,
     ActivityId,
     BodyMeasurement,
+    Finding,
     Gear,
     GearId,
     History,
@@ -115,6 +117,22 @@ def pain(day: date, level: int, *, hour: float = 8.0) -> PainReport:
 
 def shoe(name: str, km: float, *, id: str = "g1", retired: bool = False) -> Gear:
     return Gear(id=GearId(id), name=name, distance_m=Meters(km * 1000), retired=retired)
+
+
+def ago(days: int) -> date:
+    """`days` days before the default evaluated day."""
+    return DAY - timedelta(days=days)
+
+
+def rank(findings: Sequence[Finding]) -> int:
+    """The highest severity rank among the findings, -1 for none."""
+    return max((f.severity.rank for f in findings), default=-1)
+
+
+def only(findings: Sequence[Finding]) -> Finding:
+    """The one finding a rule gave."""
+    assert len(findings) == 1, findings
+    return findings[0]
 
 
 def days_before(day: date, n: int) -> date:

@@ -11,20 +11,10 @@ from hypothesis import strategies as st
 
 from restday.models import Activity, BodyMeasurement, Finding, History, Severity, Status
 from restday.rules import body, settings
-from tests.factories import DAY, context, days_before, evaluate_on, run, weigh
+from tests.factories import DAY, context, days_before, evaluate_on, only, rank, run, weigh
 
 YESTERDAY = DAY - timedelta(days=1)
 RUN_KM = 10.0  # a 10 km run at 07:00 lasts 56 min (5:30 /km, plus a minute stopped)
-
-
-def rank(findings: Sequence[Finding]) -> int:
-    """The highest severity rank among the findings, -1 for none."""
-    return max((f.severity.rank for f in findings), default=-1)
-
-
-def only(findings: Sequence[Finding]) -> Finding:
-    assert len(findings) == 1, findings
-    return findings[0]
 
 
 # --- latest weight ------------------------------------------------------------------------

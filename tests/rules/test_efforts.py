@@ -11,7 +11,7 @@ import pytest
 from restday.models import Activity, Finding, History, Severity, Status
 from restday.rules import RULE_IDS, efforts
 from restday.rules.settings import LongEffort, RulesConfig
-from tests.factories import DAY, context, evaluate_on, run, steady_runs
+from tests.factories import DAY, context, evaluate_on, only, run, steady_runs
 
 RACE_DAY = DAY - timedelta(days=10)  # the long effort; days after it are evaluated
 STRAVA_RACE = 1
@@ -51,11 +51,6 @@ def severities(history: History, days: int = 9, t: LongEffort | None = None) -> 
         assert len(findings) <= 1, findings
         out.append(findings[0].severity.value if findings else "")
     return out
-
-
-def only(findings: Sequence[Finding]) -> Finding:
-    assert len(findings) == 1, findings
-    return findings[0]
 
 
 def recovery(rest: int, easy_until: int, days: int = 9) -> list[str]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -12,15 +12,11 @@ from restday.rules import RULE_IDS, guard
 from restday.rules.base import finding
 from restday.rules.families import Family
 from restday.rules.settings import RulesConfig
-from tests.factories import DAY, context, evaluate_on, pain, run, steady_runs
+from tests.factories import DAY, ago, context, evaluate_on, pain, run, steady_runs
 
 LOAD_PER_KM = 5.5  # without heart rate or relative effort, a run's load is its minutes
 STEADY_WEEK_LOAD = 5 * 8 * LOAD_PER_KM  # steady_runs: five 8-km runs in any 7 days
 LOAD_FAMILY = ("acwr", "tsb", "weekly_increase", "monotony", "deload")
-
-
-def ago(days: int) -> date:
-    return DAY - timedelta(days=days)
 
 
 def daily_runs(first: int, last: int = 0, km: float = 8.0) -> list[Activity]:

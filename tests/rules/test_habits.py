@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,7 +9,7 @@ from hypothesis import strategies as st
 from restday.models import Activity, Finding, Gear, History, PainReport, Severity
 from restday.rules import habits
 from restday.rules.settings import Cadence, Pain, ShoeMileage, Strength
-from tests.factories import DAY, context, pain, run, shoe, workout
+from tests.factories import DAY, ago, context, only, pain, run, shoe, workout
 
 PAIN = Pain()
 SHOES = ShoeMileage()
@@ -19,18 +17,9 @@ CADENCE = Cadence()
 STRENGTH = Strength()
 
 
-def ago(days: int) -> date:
-    return DAY - timedelta(days=days)
-
-
 def pain_findings(*reports: PainReport, hour: float | None = None, t: Pain = PAIN) -> list[Finding]:
     history = History.of(pains=list(reports))
     return list(habits.pain(context(history, hour=hour), t))
-
-
-def only(findings: list[Finding]) -> Finding:
-    assert len(findings) == 1, findings
-    return findings[0]
 
 
 # --- pain: today's level ------------------------------------------------------------------

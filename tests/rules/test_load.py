@@ -14,7 +14,7 @@ from restday.models import Activity, History
 from restday.rules.context import CALIBRATION_DAYS, Context, ewma_lambda
 from restday.rules.load import LoadSource, activity_loads, choose_source, trimp
 from restday.rules.settings import Profile, Sex
-from tests.factories import DAY, PROFILE, TZ, context, run, workout
+from tests.factories import DAY, PROFILE, TZ, ago, context, run, workout
 
 HR_PROFILE = Profile(timezone=TZ, max_hr=190, resting_hr=50)
 HOUR_MIN = 60.0
@@ -22,10 +22,6 @@ HOUR_MIN = 60.0
 
 def loads(activities: list[Activity], profile: Profile = PROFILE) -> list[float]:
     return activity_loads(activities, profile)[1]
-
-
-def ago(days: int) -> date:
-    return DAY - timedelta(days=days)
 
 
 # --- which unit (v2: the configuration alone) ---------------------------------------------

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,20 +21,11 @@ from restday.models import Activity, Finding, History
 from restday.rules import RULE_IDS, sleep, training
 from restday.rules.load import activity_loads
 from restday.rules.settings import Profile, RulesConfig, RunSpike, SleepDebt
-from tests.factories import DAY, PROFILE, TZ, context, evaluate_on, night, run, workout
+from tests.factories import DAY, PROFILE, TZ, ago, context, evaluate_on, night, rank, run, workout
 
 HR_PROFILE = Profile(timezone=TZ, max_hr=190, resting_hr=50)
 DAYS_BACK = 14
 EXAMPLES = 80
-
-
-def ago(days: int) -> date:
-    return DAY - timedelta(days=days)
-
-
-def rank(findings: Sequence[Finding]) -> int:
-    """The highest severity rank among the findings, -1 for none."""
-    return max((f.severity.rank for f in findings), default=-1)
 
 
 # --- a walk never raises days_since_rest ---------------------------------------------------

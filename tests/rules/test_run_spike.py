@@ -4,7 +4,6 @@ step lower, the next morning (restday/rules/training.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -14,24 +13,21 @@ from hypothesis import strategies as st
 from restday.models import Activity, Finding, History, Severity, Status
 from restday.rules import RULE_IDS, settings, training
 from restday.rules.settings import RulesConfig
-from tests.factories import DAY, context, evaluate_on, night, run, steady_runs, workout
+from tests.factories import (
+    DAY,
+    ago,
+    context,
+    evaluate_on,
+    night,
+    only,
+    rank,
+    run,
+    steady_runs,
+    workout,
+)
 
 MORNING = 8.0  # an evaluation hour before today's run (the factories' runs start at 07:00 …)
 LATE_RUN = 18.0  # … so today's runs here start in the evening
-
-
-def ago(days: int) -> date:
-    return DAY - timedelta(days=days)
-
-
-def rank(findings: Sequence[Finding]) -> int:
-    """The highest severity rank among the findings, -1 for none."""
-    return max((f.severity.rank for f in findings), default=-1)
-
-
-def only(findings: Sequence[Finding]) -> Finding:
-    assert len(findings) == 1, findings
-    return findings[0]
 
 
 # --- the run's own day ---------------------------------------------------------------------

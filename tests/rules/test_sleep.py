@@ -24,21 +24,13 @@ from tests.factories import (
     end_of,
     evaluate_on,
     night,
+    only,
+    rank,
     run,
     steady_runs,
 )
 
 GOOD_NIGHT_H = 8.0  # enough sleep: no sleep rule fires on it
-
-
-def rank(findings: Sequence[Finding]) -> int:
-    """The highest severity rank among the findings, -1 for none."""
-    return max((f.severity.rank for f in findings), default=-1)
-
-
-def only(findings: Sequence[Finding]) -> Finding:
-    assert len(findings) == 1, findings
-    return findings[0]
 
 
 def short(*nights: SleepSession, hour: float | None = None) -> Sequence[Finding]:

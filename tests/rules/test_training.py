@@ -17,25 +17,11 @@ from restday.models import Activity, Finding, History, Severity, Status
 from restday.rules import RULE_IDS, settings, training
 from restday.rules.context import Context
 from restday.rules.settings import RulesConfig
-from tests.factories import DAY, context, evaluate_on, run, steady_runs, workout
+from tests.factories import DAY, ago, context, evaluate_on, only, rank, run, steady_runs, workout
 
 RUN_MIN_PER_KM = 5.5  # the factories' pace: a run's load in minutes is km × 5.5
 STEADY_KM = 8.0  # steady_runs: 5 runs a week, so any 7 days hold 40 km
 STEADY_WEEK_KM = 40.0
-
-
-def ago(days: int) -> date:
-    return DAY - timedelta(days=days)
-
-
-def rank(findings: Sequence[Finding]) -> int:
-    """The highest severity rank among the findings, -1 for none."""
-    return max((f.severity.rank for f in findings), default=-1)
-
-
-def only(findings: Sequence[Finding]) -> Finding:
-    assert len(findings) == 1, findings
-    return findings[0]
 
 
 def with_loads(
