@@ -103,8 +103,8 @@ class Context:
     gear: tuple[Gear, ...]
     first_day: date | None  # local day of the first activity
     daily_load: tuple[float, ...]  # first_day … today, one value a day
-    run_km_by_day: dict[date, float]  # of the last WINDOW_DAYS days
-    longest_run_by_day: dict[date, float]  # of the last WINDOW_DAYS days
+    run_km_by_day: dict[date, float]  # every day's (rules read only up to today)
+    longest_run_by_day: dict[date, float]
     night_hours: dict[date, float]  # sleep that ended that day 00:00–14:00 local (WINDOW_DAYS)
     acute_load: float | None
     chronic_load: float | None
@@ -309,9 +309,7 @@ class Prepared:
         source, loads = activity_loads(activities, profile)
         first_day = activity_days[0] if activity_days else None
         last_day = now.astimezone(tz).date()
-        daily, run_km, longest = day_series(
-            activities, activity_days, loads, last_day, first_day or last_day
-        )
+        daily, run_km, longest = day_series(activities, activity_days, loads, last_day)
         prefix = [0.0]
         for load in daily:
             prefix.append(prefix[-1] + load)

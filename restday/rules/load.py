@@ -133,10 +133,8 @@ def day_series(
     activity_days: Sequence[date],
     loads: Sequence[float],
     today: date,
-    runs_since: date,
 ) -> tuple[list[float], dict[date, float], dict[date, float]]:
-    """Load per day (the first activity's day … today) over the whole history, and run km and
-    longest run per day from `runs_since` on (no rule looks further back for those)."""
+    """Load per day (the first activity's day … today), run km and the longest run per day."""
     if not activity_days:
         return [], {}, {}
     first = activity_days[0].toordinal()
@@ -146,8 +144,7 @@ def day_series(
     run_km: dict[date, float] = {}
     longest: dict[date, float] = {}
     run = SportKind.RUN
-    for i in range(bisect.bisect_left(activity_days, runs_since), len(activities)):
-        activity, day = activities[i], activity_days[i]
+    for activity, day in zip(activities, activity_days, strict=True):
         if activity.kind is run:
             distance = activity.distance_m / METERS_PER_KM
             run_km[day] = run_km.get(day, 0.0) + distance
