@@ -31,8 +31,9 @@ FIGURE_IN = (16.0, 12.0)  # inches; at DPI: 1600×1200 px
 DPI = 100
 PANEL_HEIGHTS = (3.0, 2.0, 1.8, 1.8, 1.6)  # load, ACWR, weekly km, sleep, weight
 ACWR_BAND = (0.8, 1.3)  # the "sweet spot" (Gabbett 2016)
-ACWR_HIGH = 1.5  # above it the injury risk rises steeply
-ACWR_MIN_TOP = 2.0  # the ACWR axis shows at least 0–2
+ACWR_CAUTION = 1.5  # RULES.md v2 defaults: above it a caution (Gabbett's "high risk") …
+ACWR_EASY = 2.0  # … above this a moderate finding, an easy day (the ratio is a weak predictor)
+ACWR_MIN_TOP = 2.2  # the ACWR axis shows at least 0–2.2, so both lines are in view
 ACWR_HEADROOM = 1.2  # room above the highest ACWR for today's value
 WEEK_HEADROOM = 1.35  # room above the highest week for its two-line label
 SHORT_NIGHT_H = 6.0
@@ -169,7 +170,8 @@ def _acwr(ax: Axes, x: list[float], recs: Sequence[Recommendation]) -> None:
         _empty(ax, "no ACWR yet: it needs a few weeks of activities")
         return
     ax.axhspan(*ACWR_BAND, color=GREEN, alpha=0.18, lw=0, label="sweet spot 0.8–1.3")
-    ax.axhline(ACWR_HIGH, color=VERMILLION, lw=1.8, ls="--", label=f"high risk > {ACWR_HIGH}")
+    ax.axhline(ACWR_CAUTION, color=ORANGE, lw=1.6, ls="--", label=f"caution > {ACWR_CAUTION}")
+    ax.axhline(ACWR_EASY, color=VERMILLION, lw=1.8, ls="--", label=f"easy day > {ACWR_EASY}")
     dots = len(x) <= MARKERS_UP_TO_DAYS
     ax.plot(x, values, color=INK, lw=2.2, marker="o" if dots else "", ms=3.5, label="ACWR")
     if not math.isnan(today := values[-1]):  # where the eye looks first; kept off the line
