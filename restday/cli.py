@@ -182,7 +182,7 @@ def cmd_check_config(args: argparse.Namespace, config: Config, clock: Clock) -> 
     if config.rules.sleep_debt.need_hours is not None:
         print(
             "hint: rules.sleep_debt.need_hours fixes your nightly sleep need; remove it to count "
-            "sleep debt against your own usual night (RULES.md v2)"
+            "sleep debt against your own usual night (docs/rules.md, sleep_debt)"
         )
     print("checks:")
     checks = run_checks(config, connect=not args.no_connect)

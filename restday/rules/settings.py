@@ -26,7 +26,8 @@ def _drop_v1_key(data: Any, rule: str, key: str, replacement: str) -> Any:
     if isinstance(data, dict) and key in data:
         data = {k: v for k, v in data.items() if k != key}
         log.warning(
-            "rules.%s.%s is no longer used (RULES.md v2) and is ignored: use %s instead",
+            "rules.%s.%s is no longer used by the rules' version 2 (docs/rules.md) and is "
+            "ignored: use %s instead",
             rule,
             key,
             replacement,
