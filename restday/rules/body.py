@@ -53,12 +53,12 @@ def fluid_advice(loss_kg: float) -> str:
 
 
 def weights_around(
-    ctx: Context, activity: Activity, t: settings.DehydrationPostRun
+    ctx: Context, activity: Activity, thresholds: settings.DehydrationPostRun
 ) -> tuple[float | None, float | None]:
     """The last weigh-in up to `pre_window_h` before a run's start, the first up to
     `post_window_h` after its end (kg; None where there is none)."""
-    pre_window = timedelta(hours=t.pre_window_h)
-    post_window = timedelta(hours=t.post_window_h)
+    pre_window = timedelta(hours=thresholds.pre_window_h)
+    post_window = timedelta(hours=thresholds.post_window_h)
     nearby = ctx.body_since(ctx.local_date(activity.start - pre_window))
     before = [b for b in nearby if activity.start - pre_window <= b.time <= activity.start]
     after = [b for b in nearby if activity.end <= b.time <= activity.end + post_window]
@@ -68,11 +68,13 @@ def weights_around(
     )
 
 
-def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequence[Finding]:
+def dehydration_post_run(
+    ctx: Context, thresholds: settings.DehydrationPostRun
+) -> Sequence[Finding]:
     activity = _latest_recent_run(ctx)
     if activity is None:
         return []
-    pre, post = weights_around(ctx, activity, t)
+    pre, post = weights_around(ctx, activity, thresholds)
     if pre is None or post is None:
         return []
     loss_kg = pre - post
@@ -80,13 +82,13 @@ def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequen
     if not loss_pct > 0:
         return []
     lost = (
-        f"You lost {loss_kg:.2g} kg ({shown(loss_pct, t.max_loss_pct)} % of your weight) "
+        f"You lost {loss_kg:.2g} kg ({shown(loss_pct, thresholds.max_loss_pct)} % of your weight) "
         f"on your {activity.distance_km:.1f} km run"
     )
-    if over(loss_pct, t.max_loss_pct):
+    if over(loss_pct, thresholds.max_loss_pct):
         severity = Severity.MODERATE
         message = (
-            f"{lost}, over {t.max_loss_pct:g} %: you are likely dehydrated. "
+            f"{lost}, over {thresholds.max_loss_pct:g} %: you are likely dehydrated. "
             f"{_sentence(fluid_advice(loss_kg))}, and go easy until you have."
         )
     else:
@@ -98,7 +100,7 @@ def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequen
             severity,
             message,
             value=loss_pct,
-            threshold=t.max_loss_pct,
+            threshold=thresholds.max_loss_pct,
             unit=PCT_UNIT,
             citation=CITE_DEHYDRATION,
             subject=str(activity.id),  # the run: its notification goes out once
@@ -106,7 +108,7 @@ def dehydration_post_run(ctx: Context, t: settings.DehydrationPostRun) -> Sequen
     ]
 
 
-def weight_drop_morning(ctx: Context, t: settings.WeightDropMorning) -> Sequence[Finding]:
+def weight_drop_morning(ctx: Context, thresholds: settings.WeightDropMorning) -> Sequence[Finding]:
     mornings = morning_weights(ctx)
     today_kg = mornings.get(ctx.today)
     if today_kg is None:
@@ -119,10 +121,10 @@ def weight_drop_morning(ctx: Context, t: settings.WeightDropMorning) -> Sequence
         return []
     usual = statistics.median(kg for _, kg in previous)
     drop_pct = (usual - today_kg) / usual * PERCENT
-    if over(drop_pct, t.high_pct):
-        severity, limit = Severity.MODERATE, t.high_pct
-    elif over(drop_pct, t.caution_pct):
-        severity, limit = Severity.CAUTION, t.caution_pct
+    if over(drop_pct, thresholds.high_pct):
+        severity, limit = Severity.MODERATE, thresholds.high_pct
+    elif over(drop_pct, thresholds.caution_pct):
+        severity, limit = Severity.CAUTION, thresholds.caution_pct
     else:
         return []
     message = (

@@ -73,26 +73,36 @@ def merged_runs(activities: Sequence[Activity], days: Sequence[date]) -> list[Ru
 
 
 def recovery(
-    run: Run, longest_km: float, longest_minutes: float, t: settings.LongEffort
+    run: Run, longest_km: float, longest_minutes: float, thresholds: settings.LongEffort
 ) -> Recovery | None:
     """The recovery a run calls for, given the longest distance and moving time of the runs of
     the 60 days before it (None: none)."""
-    marathon = run.km >= t.marathon_km - FLOAT_NOISE
-    by_distance = run.km >= t.min_km - FLOAT_NOISE and over(run.km, LONGER_THAN * longest_km)
-    by_time = run.minutes >= t.min_hours * 60 - FLOAT_NOISE and over(
+    marathon = run.km >= thresholds.marathon_km - FLOAT_NOISE
+    by_distance = run.km >= thresholds.min_km - FLOAT_NOISE and over(
+        run.km, LONGER_THAN * longest_km
+    )
+    by_time = run.minutes >= thresholds.min_hours * 60 - FLOAT_NOISE and over(
         run.minutes, LONGER_THAN * longest_minutes
     )
-    race = run.race and run.km >= t.race_min_km - FLOAT_NOISE
+    race = run.race and run.km >= thresholds.race_min_km - FLOAT_NOISE
     easy_days = math.floor(run.km / KM_PER_EASY_DAY + 0.5)
-    if by_distance or by_time or (race and run.km >= t.min_km - FLOAT_NOISE):
+    if by_distance or by_time or (race and run.km >= thresholds.min_km - FLOAT_NOISE):
         why = "race" if run.race else ("marathon" if marathon else "longest run in 60 days")
         rest = 2 if run.km >= ULTRA_KM - FLOAT_NOISE else 1
-        threshold = t.min_km if by_distance or race else t.marathon_km
-        return Recovery(run, rest, min(max(easy_days, 2), t.max_days), threshold, why)
+        threshold = thresholds.min_km if by_distance or race else thresholds.marathon_km
+        return Recovery(run, rest, min(max(easy_days, 2), thresholds.max_days), threshold, why)
     if marathon:
-        return Recovery(run, 1, min(HABITUAL_EASY_UNTIL, t.max_days), t.marathon_km, "marathon")
+        return Recovery(
+            run,
+            1,
+            min(HABITUAL_EASY_UNTIL, thresholds.max_days),
+            thresholds.marathon_km,
+            "marathon",
+        )
     if race:
-        return Recovery(run, 0, min(max(easy_days, 1), t.max_days), t.race_min_km, "race")
+        return Recovery(
+            run, 0, min(max(easy_days, 1), thresholds.max_days), thresholds.race_min_km, "race"
+        )
     return None
 
 
@@ -136,26 +146,28 @@ class RunHistory:
 _MEMO_KEY = "long_effort.runs"
 
 
-def recoveries(ctx: Context, t: settings.LongEffort) -> list[Recovery]:
+def recoveries(ctx: Context, thresholds: settings.LongEffort) -> list[Recovery]:
     """The long efforts of the last `max_days` days before today, oldest first."""
-    first = ctx.today - timedelta(days=t.max_days)
-    if not _any_candidate(ctx, first, t):
+    first = ctx.today - timedelta(days=thresholds.max_days)
+    if not _any_candidate(ctx, first, thresholds):
         return []
     history = RunHistory.of(ctx, first)
     lo = bisect.bisect_left(history.days, first)
     hi = bisect.bisect_left(history.days, ctx.today)
     out = []
     for i in range(lo, hi):
-        found = recovery(history.runs[i], history.longest_km[i], history.longest_minutes[i], t)
+        found = recovery(
+            history.runs[i], history.longest_km[i], history.longest_minutes[i], thresholds
+        )
         if found is not None:
             out.append(found)
     return out
 
 
-def _any_candidate(ctx: Context, first: date, t: settings.LongEffort) -> bool:
+def _any_candidate(ctx: Context, first: date, thresholds: settings.LongEffort) -> bool:
     """Whether a day from `first` to yesterday has runs long enough (in all) to be one."""
-    min_km = min(t.marathon_km, t.min_km, t.race_min_km) - FLOAT_NOISE
-    min_minutes = t.min_hours * 60 - FLOAT_NOISE
+    min_km = min(thresholds.marathon_km, thresholds.min_km, thresholds.race_min_km) - FLOAT_NOISE
+    min_minutes = thresholds.min_hours * 60 - FLOAT_NOISE
     km, minutes = ctx.run_km_by_day, ctx.prepared.run_minutes_by_day
     for back in range(1, (ctx.today - first).days + 1):
         day = ctx.today - timedelta(days=back)
@@ -164,10 +176,10 @@ def _any_candidate(ctx: Context, first: date, t: settings.LongEffort) -> bool:
     return False
 
 
-def long_effort(ctx: Context, t: settings.LongEffort) -> Sequence[Finding]:
+def long_effort(ctx: Context, thresholds: settings.LongEffort) -> Sequence[Finding]:
     """Rest, then easy days, after a long effort; the most severe of several (latest first)."""
     best: tuple[Recovery, Severity, int] | None = None
-    for rec in reversed(recoveries(ctx, t)):
+    for rec in reversed(recoveries(ctx, thresholds)):
         day = (ctx.today - rec.run.day).days
         if day <= rec.rest_until:
             severity = Severity.STRONG

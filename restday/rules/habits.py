@@ -46,28 +46,28 @@ def _report_days(ctx: Context) -> list[tuple[date, int]]:
 
 
 def _graded_pain(
-    days: list[tuple[date, int]], t: settings.Pain
+    days: list[tuple[date, int]], thresholds: settings.Pain
 ) -> tuple[Severity, int, int] | None:
     """The severity of the newest of `days` (newest first), its threshold and the streak of
     report days at the rest level (days without a report neither break nor extend it)."""
     level = days[0][1]
     streak = 0
     for _, earlier in days:
-        if earlier < t.rest_min:
+        if earlier < thresholds.rest_min:
             break
         streak += 1
-    if level >= t.doctor_min:
-        return Severity.DOCTOR, t.doctor_min, streak
-    if streak > t.persist_days:
-        return Severity.DOCTOR, t.rest_min, streak
-    if level >= t.rest_min:
-        return Severity.STRONG, t.rest_min, streak
+    if level >= thresholds.doctor_min:
+        return Severity.DOCTOR, thresholds.doctor_min, streak
+    if streak > thresholds.persist_days:
+        return Severity.DOCTOR, thresholds.rest_min, streak
+    if level >= thresholds.rest_min:
+        return Severity.STRONG, thresholds.rest_min, streak
     if level >= 1:
-        return Severity.INFO, t.rest_min, streak
+        return Severity.INFO, thresholds.rest_min, streak
     return None
 
 
-def pain(ctx: Context, t: settings.Pain) -> Sequence[Finding]:
+def pain(ctx: Context, thresholds: settings.Pain) -> Sequence[Finding]:
     """The latest pain report of today on the 0–10 scale of "Should You Go Running With Sore
     Legs?"; with none today, the latest of the two days before, one step lower."""
     days = _report_days(ctx)
@@ -77,7 +77,7 @@ def pain(ctx: Context, t: settings.Pain) -> Sequence[Finding]:
     back = (ctx.today - day).days
     if back > PAIN_CARRY_DAYS:
         return []
-    graded = _graded_pain(days, t)
+    graded = _graded_pain(days, thresholds)
     if graded is None:
         return []
     severity, threshold, _ = graded
@@ -94,28 +94,29 @@ def pain(ctx: Context, t: settings.Pain) -> Sequence[Finding]:
             + " Report today's pain to update this."
         )  # fmt: skip
         severity = carried
-    elif severity is Severity.DOCTOR and level >= t.doctor_min:
+    elif severity is Severity.DOCTOR and level >= thresholds.doctor_min:
         message = (
-            f"Pain {level}/10 today ({t.doctor_min} or more): don't run, "
+            f"Pain {level}/10 today ({thresholds.doctor_min} or more): don't run, "
             "and see a doctor or physiotherapist to find the cause."
         )
     elif severity is Severity.DOCTOR:
         message = (
-            f"Pain {level}/10 today, at {t.rest_min} or more on more than {t.persist_days} "
-            "report days in a row: don't run, and have it checked by a doctor or "
+            f"Pain {level}/10 today, at {thresholds.rest_min} or more on more than "
+            f"{thresholds.persist_days} report days in a row: don't run, and have it checked "
+            "by a doctor or "
             "physiotherapist (training soreness fades within about three days)."
         )
     elif severity is Severity.STRONG:
         message = (
-            f"Pain {level}/10 today ({t.rest_min} or more): take a rest day rather than "
+            f"Pain {level}/10 today ({thresholds.rest_min} or more): take a rest day rather than "
             "running through it. Tendon rehab under a physio may allow up to 5/10, "
             "but not on your own."
         )
     else:
         message = (
-            f"Pain {level}/10 today (green zone, under {t.rest_min}): an easy run is fine. "
-            "Stop if it gets sharper, and rest if it reaches "
-            f"{t.rest_min}/10 or lasts more than a few days."
+            f"Pain {level}/10 today (green zone, under {thresholds.rest_min}): an easy run is "
+            "fine. Stop if it gets sharper, and rest if it reaches "
+            f"{thresholds.rest_min}/10 or lasts more than a few days."
         )
     return [
         finding(
@@ -133,24 +134,24 @@ def pain(ctx: Context, t: settings.Pain) -> Sequence[Finding]:
 # --- shoes ------------------------------------------------------------------------------
 
 
-def shoe_mileage(ctx: Context, t: settings.ShoeMileage) -> Sequence[Finding]:
+def shoe_mileage(ctx: Context, thresholds: settings.ShoeMileage) -> Sequence[Finding]:
     """One info per active pair of shoes past a threshold (Strava lists shoes as gear)."""
     out: list[Finding] = []
     for gear in ctx.gear:
         if gear.retired:
             continue
         distance = gear.distance_km
-        if over(distance, t.replace_km):
-            threshold = t.replace_km
+        if over(distance, thresholds.replace_km):
+            threshold = thresholds.replace_km
             message = (
-                f"{gear.name}: {distance:.0f} km (over {t.replace_km:.0f} km). "
+                f"{gear.name}: {distance:.0f} km (over {thresholds.replace_km:.0f} km). "
                 "Time to replace them: worn cushioning passes more shock to your legs."
             )
-        elif over(distance, t.warn_km):
-            threshold = t.warn_km
+        elif over(distance, thresholds.warn_km):
+            threshold = thresholds.warn_km
             message = (
-                f"{gear.name}: {distance:.0f} km (over {t.warn_km:.0f} km). "
-                f"Plan a new pair before {t.replace_km:.0f} km."
+                f"{gear.name}: {distance:.0f} km (over {thresholds.warn_km:.0f} km). "
+                f"Plan a new pair before {thresholds.replace_km:.0f} km."
             )
         else:
             continue
@@ -182,14 +183,14 @@ def cadence_7d(ctx: Context) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def cadence(ctx: Context, t: settings.Cadence) -> Sequence[Finding]:
+def cadence(ctx: Context, thresholds: settings.Cadence) -> Sequence[Finding]:
     mean = cadence_7d(ctx)
-    if mean is None or not under(mean, t.min_spm):
+    if mean is None or not under(mean, thresholds.min_spm):
         return []
     low = mean * (1 + CADENCE_STEP_UP_MIN)
     high = mean * (1 + CADENCE_STEP_UP_MAX)
     message = (
-        f"Your runs this week averaged {mean:.0f} steps/min (under {t.min_spm:.0f}). "
+        f"Your runs this week averaged {mean:.0f} steps/min (under {thresholds.min_spm:.0f}). "
         f"Try 5–10 % quicker, shorter steps (about {low:.0f}–{high:.0f}): that lowers the "
         "load on knees and hips; the evidence backs that step-up, not a fixed number."
     )
@@ -199,7 +200,7 @@ def cadence(ctx: Context, t: settings.Cadence) -> Sequence[Finding]:
             Severity.INFO,
             message,
             value=mean,
-            threshold=t.min_spm,
+            threshold=thresholds.min_spm,
             unit=CADENCE_UNIT,
             citation=CADENCE_CITATION,
         )
@@ -215,17 +216,17 @@ def strength_sessions_7d(ctx: Context) -> int:
     return sum(1 for a in week if a.kind is SportKind.STRENGTH)
 
 
-def strength(ctx: Context, t: settings.Strength) -> Sequence[Finding]:
+def strength(ctx: Context, thresholds: settings.Strength) -> Sequence[Finding]:
     """Too few strength sessions for someone who is running (silent in a week off)."""
     week = ctx.activities_between(_week_start(ctx), ctx.today)
     if not any(a.is_run for a in week):
         return []
     count = strength_sessions_7d(ctx)
-    if not count < t.min_sessions:
+    if not count < thresholds.min_sessions:
         return []
     sessions = "session" if count == 1 else "sessions"
     message = (
-        f"{count} strength {sessions} in the last 7 days (under {t.min_sessions}). "
+        f"{count} strength {sessions} in the last 7 days (under {thresholds.min_sessions}). "
         "Add calf raises, single-leg squats and hip work twice a week: "
         "strength training almost halves overuse injuries."
     )
@@ -235,7 +236,7 @@ def strength(ctx: Context, t: settings.Strength) -> Sequence[Finding]:
             Severity.INFO,
             message,
             value=count,
-            threshold=t.min_sessions,
+            threshold=thresholds.min_sessions,
             unit=STRENGTH_UNIT,
             citation=STRENGTH_CITATION,
         )

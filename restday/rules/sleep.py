@@ -79,15 +79,15 @@ def debt(ctx: Context, need_hours: float) -> tuple[float | None, int]:
     return total, missing
 
 
-def sleep_short(ctx: Context, t: settings.SleepShort) -> Sequence[Finding]:
+def sleep_short(ctx: Context, thresholds: settings.SleepShort) -> Sequence[Finding]:
     hours = ctx.last_night_hours()
     if hours is None:
         return []
-    if under(hours, t.rest_hours):
-        severity, limit = Severity.STRONG, t.rest_hours
+    if under(hours, thresholds.rest_hours):
+        severity, limit = Severity.STRONG, thresholds.rest_hours
         advice = "Take a rest day and get to bed early tonight."
-    elif under(hours, t.min_hours):
-        severity, limit = Severity.MODERATE, t.min_hours
+    elif under(hours, thresholds.min_hours):
+        severity, limit = Severity.MODERATE, thresholds.min_hours
         advice = "Short sleep slows muscle repair: keep today easy."
     else:
         return []
@@ -105,10 +105,10 @@ def sleep_short(ctx: Context, t: settings.SleepShort) -> Sequence[Finding]:
     ]
 
 
-def sleep_debt(ctx: Context, t: settings.SleepDebt) -> Sequence[Finding]:
+def sleep_debt(ctx: Context, thresholds: settings.SleepDebt) -> Sequence[Finding]:
     out: list[Finding] = []
-    hours = need(ctx, t.need_hours)
-    usual = usual_sleep(ctx) if t.need_hours is None else None
+    hours = need(ctx, thresholds.need_hours)
+    usual = usual_sleep(ctx) if thresholds.need_hours is None else None
     if usual is not None and under(usual, ADULT_MIN_H):
         message = (
             f"You usually sleep {usual:.1f} h a night (the median of your last {NEED_NIGHTS} "
@@ -129,11 +129,11 @@ def sleep_debt(ctx: Context, t: settings.SleepDebt) -> Sequence[Finding]:
     total, missing = debt(ctx, hours)
     if total is None:
         return out
-    if over(total, t.moderate_hours):
-        severity, limit = Severity.MODERATE, t.moderate_hours
+    if over(total, thresholds.moderate_hours):
+        severity, limit = Severity.MODERATE, thresholds.moderate_hours
         advice = "Sleep is when muscles repair: keep today easy and get to bed early."
-    elif over(total, t.caution_hours):
-        severity, limit = Severity.CAUTION, t.caution_hours
+    elif over(total, thresholds.caution_hours):
+        severity, limit = Severity.CAUTION, thresholds.caution_hours
         advice = "Aim for a longer night or two before your next hard session."
     else:
         return out
@@ -142,7 +142,7 @@ def sleep_debt(ctx: Context, t: settings.SleepDebt) -> Sequence[Finding]:
         if missing == 0
         else f"the {DEBT_NIGHTS - missing} tracked nights of the last {DEBT_NIGHTS}"
     )
-    basis = "you set" if t.need_hours is not None else "your usual night"
+    basis = "you set" if thresholds.need_hours is not None else "your usual night"
     message = (
         f"You are {shown(total, limit)} h short of sleep over {nights}, counting "
         f"{hours:.1f} h a night ({basis}; over {limit:g} h). {advice}"
@@ -162,7 +162,7 @@ def sleep_debt(ctx: Context, t: settings.SleepDebt) -> Sequence[Finding]:
     return out
 
 
-def hrv(ctx: Context, t: settings.Hrv) -> Sequence[Finding]:
+def hrv(ctx: Context, thresholds: settings.Hrv) -> Sequence[Finding]:
     nightly = {
         day: math.log(ms)
         for day, ms in nightly_means(ctx, lambda s: s.hrv_ms, HRV_BASELINE_DAYS).items()
@@ -170,7 +170,7 @@ def hrv(ctx: Context, t: settings.Hrv) -> Sequence[Finding]:
     }
     baseline = _window(nightly, ctx.today, HRV_BASELINE_DAYS)
     week = _window(nightly, ctx.today, HRV_WEEK_DAYS)
-    if len(baseline) < t.min_nights or len(week) < HRV_MIN_WEEK_NIGHTS:
+    if len(baseline) < thresholds.min_nights or len(week) < HRV_MIN_WEEK_NIGHTS:
         return []
     week_mean = statistics.mean(week)
     base_mean = statistics.mean(baseline)
@@ -196,7 +196,7 @@ def hrv(ctx: Context, t: settings.Hrv) -> Sequence[Finding]:
     ]
 
 
-def resting_hr(ctx: Context, t: settings.RestingHr) -> Sequence[Finding]:
+def resting_hr(ctx: Context, thresholds: settings.RestingHr) -> Sequence[Finding]:
     nightly = nightly_means(ctx, lambda s: s.resting_hr, RHR_BASELINE_DAYS + 2)
     today_bpm = nightly.get(ctx.today)
     yesterday_bpm = nightly.get(ctx.today - timedelta(days=1))
@@ -206,7 +206,7 @@ def resting_hr(ctx: Context, t: settings.RestingHr) -> Sequence[Finding]:
     if today_bpm is None or yesterday_bpm is None or len(baseline) < RHR_MIN_BASELINE_NIGHTS:
         return []
     mean = statistics.mean(baseline)
-    margin = max(statistics.stdev(baseline), t.min_bpm)
+    margin = max(statistics.stdev(baseline), thresholds.min_bpm)
     if not (today_bpm - mean > margin and yesterday_bpm - mean > margin):
         return []
     message = (

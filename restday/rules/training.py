@@ -106,7 +106,7 @@ def baseline_week_km(ctx: Context) -> float:
 # --- rules ----------------------------------------------------------------------------------
 
 
-def weekly_increase(ctx: Context, t: settings.WeeklyIncrease) -> Sequence[Finding]:
+def weekly_increase(ctx: Context, thresholds: settings.WeeklyIncrease) -> Sequence[Finding]:
     baseline = baseline_week_km(ctx)
     if not over(baseline, 0):
         return []
@@ -115,16 +115,16 @@ def weekly_increase(ctx: Context, t: settings.WeeklyIncrease) -> Sequence[Findin
     graded = _graded(
         pct,
         (
-            (t.high_pct, Severity.MODERATE),
-            (t.caution_pct, Severity.CAUTION),
-            (t.info_pct, Severity.INFO),
+            (thresholds.high_pct, Severity.MODERATE),
+            (thresholds.caution_pct, Severity.CAUTION),
+            (thresholds.info_pct, Severity.INFO),
         ),
     )
     if graded is None:
         return []
     severity, limit = graded
     added = this_week - baseline
-    small = under(added, t.min_increase_km)
+    small = under(added, thresholds.min_increase_km)
     if small:
         severity = Severity.INFO
     message = (
@@ -134,8 +134,8 @@ def weekly_increase(ctx: Context, t: settings.WeeklyIncrease) -> Sequence[Findin
     )
     if small:
         message += (
-            f"That is only {added:.1f} km more (under {t.min_increase_km:g} km): on a small "
-            "base a percentage grows fast. Nothing to change if you feel fresh."
+            f"That is only {added:.1f} km more (under {thresholds.min_increase_km:g} km): on a "
+            "small base a percentage grows fast. Nothing to change if you feel fresh."
         )
     elif severity is Severity.INFO:
         message += (
@@ -175,7 +175,7 @@ class Spike:
     limit: float
 
 
-def spike_on(ctx: Context, day: date, t: settings.RunSpike) -> Spike | None:
+def spike_on(ctx: Context, day: date, thresholds: settings.RunSpike) -> Spike | None:
     """The spike of `day`'s longest run, if it passes a threshold."""
     km = ctx.longest_run_by_day.get(day)
     baseline = ctx.longest_run_between(day - timedelta(days=SPIKE_BASELINE_DAYS), day - _ONE_DAY)
@@ -185,9 +185,9 @@ def spike_on(ctx: Context, day: date, t: settings.RunSpike) -> Spike | None:
     graded = _graded(
         pct,
         (
-            (t.very_high_pct, Severity.STRONG),
-            (t.high_pct, Severity.MODERATE),
-            (t.caution_pct, Severity.CAUTION),
+            (thresholds.very_high_pct, Severity.STRONG),
+            (thresholds.high_pct, Severity.MODERATE),
+            (thresholds.caution_pct, Severity.CAUTION),
         ),
     )
     if graded is None:
@@ -197,16 +197,18 @@ def spike_on(ctx: Context, day: date, t: settings.RunSpike) -> Spike | None:
     return Spike(day, km, longest.moving_minutes, baseline, pct, *graded)
 
 
-def run_spike(ctx: Context, t: settings.RunSpike) -> Sequence[Finding]:
+def run_spike(ctx: Context, thresholds: settings.RunSpike) -> Sequence[Finding]:
     """Today's spike, and those of the `carry_days` days before one step lower (a long run
     keeps its severity on the next day): the most severe counts, today's first among equals."""
     best: tuple[Spike, Severity] | None = None
-    for back in range(t.carry_days + 1):
-        spike = spike_on(ctx, ctx.today - timedelta(days=back), t)
+    for back in range(thresholds.carry_days + 1):
+        spike = spike_on(ctx, ctx.today - timedelta(days=back), thresholds)
         if spike is None:
             continue
         severity = spike.severity
-        long_run = spike.km >= t.keep_km - FLOAT_NOISE or spike.minutes >= t.keep_minutes
+        long_run = (
+            spike.km >= thresholds.keep_km - FLOAT_NOISE or spike.minutes >= thresholds.keep_minutes
+        )
         if back and not (back == 1 and long_run):
             carried = lower(severity)
             if carried is None:  # a caution carried is silent
@@ -241,7 +243,7 @@ def run_spike(ctx: Context, t: settings.RunSpike) -> Sequence[Finding]:
     ]
 
 
-def acwr(ctx: Context, t: settings.Acwr) -> Sequence[Finding]:
+def acwr(ctx: Context, thresholds: settings.Acwr) -> Sequence[Finding]:
     ratio = ctx.acwr
     if ratio is None:
         return []
@@ -252,7 +254,11 @@ def acwr(ctx: Context, t: settings.Acwr) -> Sequence[Finding]:
     )
     graded = _graded(
         ratio,
-        ((t.high, Severity.MODERATE), (t.caution, Severity.CAUTION), (t.info, Severity.INFO)),
+        (
+            (thresholds.high, Severity.MODERATE),
+            (thresholds.caution, Severity.CAUTION),
+            (thresholds.info, Severity.INFO),
+        ),
     )
     if graded is not None:
         severity, limit = graded
@@ -265,8 +271,8 @@ def acwr(ctx: Context, t: settings.Acwr) -> Sequence[Finding]:
             f"Acute:chronic load ratio {shown(ratio, limit, 2)} (over {limit:g}): your last "
             f"week's load is above what you are used to. {weak}: {advice}"
         )
-    elif under(ratio, t.low):
-        severity, limit = Severity.INFO, t.low
+    elif under(ratio, thresholds.low):
+        severity, limit = Severity.INFO, thresholds.low
         message = (
             f"Acute:chronic load ratio {shown(ratio, limit, 2)} (under {limit:g}): you have "
             f"trained less than usual lately. {weak}; build back up gradually rather than "
@@ -287,14 +293,14 @@ def acwr(ctx: Context, t: settings.Acwr) -> Sequence[Finding]:
     ]
 
 
-def tsb(ctx: Context, t: settings.Tsb) -> Sequence[Finding]:
+def tsb(ctx: Context, thresholds: settings.Tsb) -> Sequence[Finding]:
     pct = tsb_pct(ctx)
-    if pct is None or not under(pct, t.min_tsb_pct):
+    if pct is None or not under(pct, thresholds.min_tsb_pct):
         return []
     message = (
-        f"Form (fitness minus fatigue) was {shown(pct, t.min_tsb_pct, 0)} % of your fitness "
-        f"as of yesterday (under {t.min_tsb_pct:g} %): fatigue is running well ahead of "
-        "fitness. Keep the hard sessions for when it has caught up."
+        f"Form (fitness minus fatigue) was {shown(pct, thresholds.min_tsb_pct, 0)} % of your "
+        f"fitness as of yesterday (under {thresholds.min_tsb_pct:g} %): fatigue is running well "
+        "ahead of fitness. Keep the hard sessions for when it has caught up."
     )
     return [
         finding(
@@ -302,20 +308,21 @@ def tsb(ctx: Context, t: settings.Tsb) -> Sequence[Finding]:
             Severity.CAUTION,
             message,
             value=pct,
-            threshold=t.min_tsb_pct,
+            threshold=thresholds.min_tsb_pct,
             unit=PCT_UNIT,
             citation=CITE_TSB,
         )
     ]
 
 
-def monotony(ctx: Context, t: settings.Monotony) -> Sequence[Finding]:
+def monotony(ctx: Context, thresholds: settings.Monotony) -> Sequence[Finding]:
     value = monotony_value(ctx)
-    if value is None or not over(value, t.max):
+    if value is None or not over(value, thresholds.max):
         return []
     message = (
-        f"Training monotony {shown(value, t.max, 2)} over the last {WEEK_DAYS} days (over "
-        f"{t.max:g}): your days are too alike. Mix easy and hard days and keep a full rest day."
+        f"Training monotony {shown(value, thresholds.max, 2)} over the last {WEEK_DAYS} days "
+        f"(over {thresholds.max:g}): your days are too alike. Mix easy and hard days and keep a "
+        "full rest day."
     )
     return [
         finding(
@@ -323,22 +330,22 @@ def monotony(ctx: Context, t: settings.Monotony) -> Sequence[Finding]:
             Severity.CAUTION,
             message,
             value=value,
-            threshold=t.max,
+            threshold=thresholds.max,
             unit=RATIO_UNIT,
             citation=CITE_MONOTONY,
         )
     ]
 
 
-def no_rest_day(ctx: Context, t: settings.NoRestDay) -> Sequence[Finding]:
+def no_rest_day(ctx: Context, thresholds: settings.NoRestDay) -> Sequence[Finding]:
     """Moderate on the day the streak of training days first exceeds `max_days`, caution on
     its later days (walks, hikes, yoga and short sessions never break a rest day)."""
-    days = ctx.rest_streak(t.min_minutes)
-    if not days > t.max_days:
+    days = ctx.rest_streak(thresholds.min_minutes)
+    if not days > thresholds.max_days:
         return []
-    first = days == t.max_days + 1
+    first = days == thresholds.max_days + 1
     message = (
-        f"{days} days in a row with a training session (more than {t.max_days}). Muscles, "
+        f"{days} days in a row with a training session (more than {thresholds.max_days}). Muscles, "
         "tendons and bones rebuild on rest days: take at least one full rest day a week"
         + (" — a walk is fine." if first else ".")
     )
@@ -348,25 +355,26 @@ def no_rest_day(ctx: Context, t: settings.NoRestDay) -> Sequence[Finding]:
             Severity.MODERATE if first else Severity.CAUTION,
             message,
             value=days,
-            threshold=t.max_days,
+            threshold=thresholds.max_days,
             unit=DAYS_UNIT,
             citation=CITE_NO_REST_DAY,
         )
     ]
 
 
-def deload(ctx: Context, t: settings.Deload) -> Sequence[Finding]:
-    blocks = _week_loads(ctx, t.build_weeks + 1)
+def deload(ctx: Context, thresholds: settings.Deload) -> Sequence[Finding]:
+    blocks = _week_loads(ctx, thresholds.build_weeks + 1)
     if blocks is None:
         return []
     if not all(over(later, earlier) for later, earlier in itertools.pairwise(blocks)):
         return []
     this_week = blocks[0]
-    target = this_week * t.deload_pct / PERCENT
+    target = this_week * thresholds.deload_pct / PERCENT
     trend = " → ".join(f"{load:.0f}" for load in reversed(blocks))
     message = (
-        f"Your weekly load has risen {t.build_weeks} weeks in a row ({trend}). Plan a lighter "
-        f"week next: about {t.deload_pct:g} % of this week's, a load of about {target:.0f}."
+        f"Your weekly load has risen {thresholds.build_weeks} weeks in a row ({trend}). Plan a "
+        f"lighter week next: about {thresholds.deload_pct:g} % of this week's, a load of about "
+        f"{target:.0f}."
     )
     return [
         finding(
