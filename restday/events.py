@@ -18,7 +18,7 @@ NOTIFICATION_TYPES = (
 )  # fmt: skip
 
 
-def _no_ack() -> None:
+def no_ack() -> None:
     """The acknowledgement of a message that needs none (QoS 0, or built in a test)."""
 
 
@@ -36,7 +36,7 @@ class InboundMessage:
     retained: bool
     qos: int
     received_at: datetime  # UTC, aware
-    ack: Callable[[], None] = field(default=_no_ack, compare=False, repr=False)
+    ack: Callable[[], None] = field(default=no_ack, compare=False, repr=False)
 
 
 class Tick(enum.StrEnum):

@@ -22,7 +22,8 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from restday.config import Config
-from restday.daemon.notifications import EVENT_TYPES, morning
+from restday.daemon.notifications import morning
+from restday.events import NOTIFICATION_TYPES
 from restday.integrations.homeassistant import discovery_payload
 from restday.models import GearId, History, ShoeMetric
 from tests.factories import DAY, evaluate_on, night, pain, shoe, steady_runs
@@ -213,10 +214,10 @@ def test_blueprint_defaults_pick_restdays_entities_for_athlete_me(path: Path) ->
 def test_the_notification_blueprint_offers_exactly_restdays_event_types_all_ticked() -> None:
     spec = blueprint(NOTIFY)["blueprint"]["input"]["event_types"]
     offered = [option["value"] for option in spec["selector"]["select"]["options"]]
-    assert sorted(offered) == sorted(EVENT_TYPES)
+    assert sorted(offered) == sorted(NOTIFICATION_TYPES)
     assert len(offered) == len(set(offered))
-    assert sorted(spec["default"]) == sorted(EVENT_TYPES)
-    assert sorted(announced()[NOTIFICATION]["event_types"]) == sorted(EVENT_TYPES)
+    assert sorted(spec["default"]) == sorted(NOTIFICATION_TYPES)
+    assert sorted(announced()[NOTIFICATION]["event_types"]) == sorted(NOTIFICATION_TYPES)
 
 
 # --- the dashboard's templates ---------------------------------------------------------------
@@ -266,7 +267,7 @@ def event_state(
     payload: dict[str, Any], at: str = "2026-11-20T06:30:00.000+00:00"
 ) -> dict[str, Any]:
     """An MQTT event entity after `payload`: `event_type` and the other keys as attributes."""
-    return {"state": at, "attributes": {"event_types": list(EVENT_TYPES), **payload}}
+    return {"state": at, "attributes": {"event_types": list(NOTIFICATION_TYPES), **payload}}
 
 
 def as_list(value: object) -> list[object]:
@@ -383,7 +384,7 @@ def test_two_notifications_of_the_same_kind_in_a_row_both_reach_the_phone() -> N
 
 def test_unticked_kinds_stay_off_the_phone() -> None:
     phone = Automation(NOTIFY, notify_action="notify.mobile_app_x", event_types=["rest_day"])
-    for kind in EVENT_TYPES:
+    for kind in NOTIFICATION_TYPES:
         phone.change(NOTIFICATION, {"state": "t0"}, event_state(note(kind, title=kind), at=kind))
     assert [cast(dict[str, str], c.data)["title"] for c in phone.calls] == ["rest_day"]
 

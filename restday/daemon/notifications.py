@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from restday.events import NOTIFICATION_TYPES
-from restday.models import Activity, Finding, Recommendation, Severity, Status
+from restday.models import Finding, Recommendation, Severity, Status
 from restday.report import STATUS_LINE
-from restday.rules.body import fluid_advice, fluid_litres
+from restday.rules.body import fluid_advice
+from restday.rules.post_run import RunNews
 
-EVENT_TYPES = NOTIFICATION_TYPES
 TOP_REASONS = 3  # how many reasons a notification spells out
 
 _TITLES: dict[Status, str] = {
@@ -139,24 +138,16 @@ def post_run_key(activity_id: int) -> str:
     return f"post_run:{activity_id}"
 
 
-def post_run(
-    activity: Activity,
-    load: float,
-    load_unit: str,
-    rec: Recommendation,
-    pre_kg: float | None,
-    post_kg: float | None,
-    *,
-    first_of_day: bool,
-) -> Notification:
+def post_run(news: RunNews, rec: Recommendation) -> Notification:
     """A new run: distance, load, today's status, refuel and fluid advice.
 
     On a day restday advises against training (`easy`, `rest`, `see_doctor`) it opens with
     the distance and the advice, not with congratulations. The refuel advice is spelled out
-    in the day's first post-run notification (`first_of_day`); later runs get a reminder.
+    in the day's first post-run notification; later runs get a reminder.
     """
+    activity = news.activity
     name = activity.name or "run"
-    done = f"{_duration(activity.moving_time_s)}, load {load:.0f} ({load_unit})"
+    done = f"{_duration(activity.moving_time_s)}, load {news.load:.0f} ({news.load_source})"
     if rec.status in (Status.TRAIN, Status.CALIBRATING):
         title = f"Nice {name}"
         lines = [
@@ -168,20 +159,19 @@ def post_run(
         reasons = _reasons_text(rec.reasons)
         advice = f"{_TITLES[rec.status]}: {reasons}" if reasons else f"{_TITLES[rec.status]}."
         lines = [f"{activity.distance_km:.1f} km logged. {advice}", f"The run: {done}."]
-    lines.append(REFUEL if first_of_day else REFUEL_AGAIN)
+    lines.append(REFUEL if news.first_of_day else REFUEL_AGAIN)
     data: dict[str, object] = {
         "activity_id": int(activity.id),
         "distance_km": round(activity.distance_km, 2),
-        "load": round(load, 1),
-        "load_source": load_unit,
+        "load": round(news.load, 1),
+        "load_source": news.load_source,
         **_summary(rec),
     }
-    if pre_kg is not None and post_kg is not None:
-        loss = pre_kg - post_kg
-        low, high = fluid_litres(loss)
+    loss, litres = news.loss_kg, news.fluid_l
+    if loss is not None and litres is not None:
         lines.append(f"You lost {max(loss, 0):.1f} kg on the run: {fluid_advice(loss)}.")
-        data["fluid_l"] = [round(low, 1), round(high, 1)]
-    elif pre_kg is not None:
+        data["fluid_l"] = [round(litres[0], 1), round(litres[1], 1)]
+    elif news.pre_kg is not None:
         lines.append("Step on the scale within 3 h of finishing to learn how much to drink.")
     return Notification(
         key=post_run_key(int(activity.id)),

@@ -38,7 +38,6 @@ DISCOVERY_QOS = 1  # Home Assistant subscribes with QoS 1: notifications and com
 PAIN_MIN = 0
 PAIN_MAX = 10
 PAIN_STEP = 1
-EVENT_TYPES = NOTIFICATION_TYPES
 STATUS_OPTIONS = tuple(status.value for status in Status)
 STRAVA_AUTH_OPTIONS = ("ok", "required", "not_configured")
 KM = "km"
@@ -197,7 +196,7 @@ def discovery_payload(
         "Notification",
         icon="mdi:bell-ring",
         state_topic=t.notification,
-        event_types=list(EVENT_TYPES),
+        event_types=list(NOTIFICATION_TYPES),
     )
     add(
         "number",

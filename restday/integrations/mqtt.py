@@ -28,7 +28,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from restday.clock import Clock, SystemClock
 from restday.config import MqttConfig
-from restday.events import InboundMessage
+from restday.events import InboundMessage, no_ack
 
 log = logging.getLogger(__name__)
 paho_log = logging.getLogger(f"{__name__}.paho")  # paho's own chatter, all at DEBUG
@@ -101,22 +101,13 @@ class MqttLink:
 
     def _build_client(self) -> paho.Client:
         config = self.config
-        client = paho.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=config.client_id,
-            clean_session=False,
-            protocol=MQTTProtocolVersion.MQTTv311,
-            manual_ack=True,
-        )
+        # A persistent session; messages acknowledged once stored (`_ack`).
+        client = new_client(config, config.client_id, clean_session=False, manual_ack=True)
         client.suppress_exceptions = True  # a bug in a callback must not end the thread
         client.connect_timeout = CONNECT_TIMEOUT_S
         client.max_queued_messages_set(MAX_QUEUED_MESSAGES)
         client.reconnect_delay_set(self._retry.min_s, self._retry.max_s)
         client.will_set(self.status_topic, OFFLINE, qos=STATUS_QOS, retain=True)
-        if config.username:
-            client.username_pw_set(config.username, config.password.get_secret_value() or None)
-        if config.tls:
-            client.tls_set()  # the system's CA certificates, hostname checked
         client.on_pre_connect = self._on_pre_connect
         client.on_socket_open = self._on_socket_open
         client.on_connect = self._on_connect
@@ -321,7 +312,7 @@ class MqttLink:
                 retained=bool(message.retain),
                 qos=message.qos,
                 received_at=self._clock.now(),
-                ack=ack if message.qos > 0 else _no_ack,
+                ack=ack if message.qos > 0 else no_ack,  # QoS 0 is not acknowledged
             )
             self._on_message_cb(inbound)
         except Exception:  # not acked: the broker delivers it again after a restart
@@ -341,11 +332,26 @@ class MqttLink:
         paho_log.debug("%s", text)
 
 
-def _no_ack() -> None:
-    """QoS 0 messages are not acknowledged."""
-
-
 CHECK_TIMEOUT_S = 5.0  # `restday check-config`: how long to wait for the broker's answer
+
+
+def new_client(
+    config: MqttConfig, client_id: str, *, clean_session: bool, manual_ack: bool = False
+) -> paho.Client:
+    """A paho client speaking MQTT 3.1.1 with the configured login and TLS (the system's CA
+    certificates, hostname checked): the service's and check-config's alike."""
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=clean_session,
+        protocol=MQTTProtocolVersion.MQTTv311,
+        manual_ack=manual_ack,
+    )
+    if config.username:
+        client.username_pw_set(config.username, config.password.get_secret_value() or None)
+    if config.tls:
+        client.tls_set()
+    return client
 
 
 def check_broker(config: MqttConfig, timeout_s: float = CHECK_TIMEOUT_S) -> str | None:
@@ -353,16 +359,7 @@ def check_broker(config: MqttConfig, timeout_s: float = CHECK_TIMEOUT_S) -> str 
     restday in, else one sentence saying what to fix. Never logs or returns the password."""
     result: list[str | None] = []
     done = threading.Event()
-    client = paho.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=f"{config.client_id}-check",
-        clean_session=True,
-        protocol=MQTTProtocolVersion.MQTTv311,
-    )
-    if config.username:
-        client.username_pw_set(config.username, config.password.get_secret_value() or None)
-    if config.tls:
-        client.tls_set()
+    client = new_client(config, f"{config.client_id}-check", clean_session=True)  # throw-away
 
     def on_connect(c: paho.Client, u: Any, f: Any, reason: ReasonCode, p: Any) -> None:
         if not reason.is_failure:

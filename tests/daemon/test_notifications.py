@@ -6,8 +6,10 @@ import json
 from datetime import timedelta
 
 from restday.daemon import notifications
-from restday.daemon.notifications import EVENT_TYPES, REFUEL, REFUEL_AGAIN
+from restday.daemon.notifications import REFUEL, REFUEL_AGAIN
+from restday.events import NOTIFICATION_TYPES
 from restday.models import History, Status
+from restday.rules.post_run import RunNews
 from tests.factories import DAY, evaluate_on, night, pain, run, shoe, steady_runs, weigh
 
 EVENING = 18.0  # after the evening run of `ran_tonight`
@@ -77,7 +79,7 @@ def test_notification_payload_is_the_mqtt_contract() -> None:
     for note in [notifications.morning(rec, DAY), *notifications.due(rec, DAY)]:
         payload = json.loads(note.to_json())
         assert set(payload) == {"event_type", "title", "message", "data"}
-        assert payload["event_type"] in EVENT_TYPES
+        assert payload["event_type"] in NOTIFICATION_TYPES
 
 
 def test_a_dehydrating_run_is_announced_once_even_after_midnight() -> None:
@@ -106,7 +108,7 @@ def ran_tonight(hours_slept: float) -> tuple[History, notifications.Notification
         [*steady_runs(DAY - timedelta(days=1), 8), evening_run], [night(DAY, hours_slept)]
     )
     rec = evaluate_on(history, DAY, hour=EVENING)
-    note = notifications.post_run(evening_run, 50.0, "trimp", rec, None, None, first_of_day=True)
+    note = notifications.post_run(RunNews(evening_run, 50.0, "trimp", None, None, True), rec)
     return history, note
 
 
@@ -137,7 +139,7 @@ def test_the_first_post_run_of_a_day_spells_out_the_refuel_advice_a_later_one_re
     evening_run = run(DAY, 8.0, hour=17.0)
     rec = evaluate_on(History.of([evening_run]), DAY, hour=EVENING)
     first, later = (
-        notifications.post_run(evening_run, 50.0, "trimp", rec, None, None, first_of_day=f)
+        notifications.post_run(RunNews(evening_run, 50.0, "trimp", None, None, f), rec)
         for f in (True, False)
     )
     assert REFUEL in first.message
