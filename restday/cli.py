@@ -18,19 +18,15 @@ from pathlib import Path
 from restday import __version__
 from restday.backtest import Backtest
 from restday.clock import Clock, SystemClock, end_of_day
-from restday.config import Config, ConfigError, load_config, resolve_config_path
+from restday.config import MAX_PORT, Config, ConfigError, load_config, resolve_config_path
+from restday.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from restday.ingest import ImportFileError, ingest_activities, read_activity_file
 from restday.models import History
 from restday.report import HistoryRow, history_text, status_text, summary_text
 from restday.rules.engine import evaluate, evaluate_days
 from restday.store import Store, StoreError, StoreNotWritable
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_CONFIG = 78  # sysexits.h EX_CONFIG
 MAX_HISTORY_DAYS = 3650
-MAX_PORT = 65535
 
 log = logging.getLogger("restday")
 

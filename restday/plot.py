@@ -14,14 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from restday.exit_codes import EXIT_FAILURE, EXIT_OK
 from restday.models import History, Recommendation, Status
 from restday.report import STATUS_LINE, HistoryRow
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
 INSTALL_HINT = (
     "restday: --plot needs matplotlib, which is not installed: "
     "install it with pip install 'restday[plot]'"

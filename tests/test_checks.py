@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from restday.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, main
+from restday.cli import main
+from restday.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from tests.broker import Mosquitto
 from tests.conftest import BrokerFactory
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from restday.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
+from restday.cli import main
 from restday.clock import FixedClock
+from restday.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from restday.models import Finding, Metrics, Recommendation, Severity, Status
 from restday.report import status_text
 from restday.rules.decision import deciding

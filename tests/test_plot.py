@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from restday.cli import EXIT_FAILURE, EXIT_OK, main
+from restday.cli import main
 from restday.clock import FixedClock
+from restday.exit_codes import EXIT_FAILURE, EXIT_OK
 from restday.models import BodyMeasurement, Hours, Kilograms, SleepSession
 from restday.plot import INSTALL_HINT
 from restday.report import HISTORY_HEADER

@@ -41,15 +41,13 @@ from restday.daemon import demo_broker
 from restday.daemon.demo_story import DemoError, Replay, Screen, Tap, Watcher
 from restday.daemon.service import Service
 from restday.events import InboundMessage
+from restday.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE
 from restday.integrations.mqtt import MqttLink
 from restday.report import status_text
 from restday.rules.settings import DecisionConfig, RulesConfig
 from restday.sample import SAMPLE_TZ, sample_activities
 from restday.topics import Topics
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_SIGNAL_BASE = 128  # a replay cut short by a signal exits 128 + its number
 ATHLETE = "demo"
 ATHLETE_NAME = "Demo runner"
 SCALE_TOPIC = "restday-demo/bathroom_scale"
