@@ -24,6 +24,7 @@ from restday.ingest import ImportFileError, ingest_activities, read_activity_fil
 from restday.models import History
 from restday.report import HistoryRow, history_text, status_text, summary_text
 from restday.rules.engine import evaluate, evaluate_days
+from restday.storage import STRAVA_PARSERS
 from restday.store import Store, StoreError, StoreNotWritable
 
 MAX_HISTORY_DAYS = 3650
@@ -76,7 +77,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
 
 def cmd_import(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     items = read_activity_file(Path(args.file))
-    with Store.open(config.store_path()) as store:
+    with Store.open(config.store_path(), parsers=STRAVA_PARSERS) as store:
         report = ingest_activities(store, items)
     print(f"Imported {report.summary()} into {config.store_path()}.")
     return EXIT_OK
@@ -196,7 +197,7 @@ def _history(config: Config) -> History:
         log.warning("no store at %s yet: import activities with `restday import FILE` first", path)
         return History()
     try:
-        store = Store.open(path)
+        store = Store.open(path, parsers=STRAVA_PARSERS)
     except StoreNotWritable as exc:  # e.g. a file system gone read-only: still worth reading
         store = Store.open(path, read_only=True)
         log.warning("%s; reading it read-only", exc)
@@ -261,9 +262,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="try restday on a sample runner: no broker, account or config")
     p.add_argument("--keep", action="store_true", help="keep broker and service up until Ctrl-C")
-    p.add_argument("--broker", choices=("auto", "mosquitto", "amqtt"),
-                   help="the broker to run (default: $RESTDAY_DEMO_BROKER, else auto: "
-                        "mosquitto if installed, else amqtt)")  # fmt: skip
+    p.add_argument(
+        "--broker",
+        choices=("auto", "mosquitto", "amqtt"),
+        help="the broker to run (default: $RESTDAY_DEMO_BROKER, else auto: "
+        "mosquitto if installed, else amqtt)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     p.set_defaults(handler=cmd_demo, standalone=True)
 
@@ -275,12 +279,22 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("history", parents=[common], help="one row a day: status, load, sleep")
     p.add_argument("--days", type=_days, default=14, metavar="N", help="how many days (14)")
     p.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="the last day (today)")
-    p.add_argument("--json", action="store_true",
-                   help="one state payload a day (JSON Lines), each with its day")  # fmt: skip
-    p.add_argument("--summary", action="store_true",
-                   help="days by status; per rule, days fired and days decided")  # fmt: skip
-    p.add_argument("--plot", type=Path, metavar="FILE.png",
-                   help="a PNG chart instead of the table (needs restday[plot])")  # fmt: skip
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="one state payload a day (JSON Lines), each with its day",
+    )
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help="days by status; per rule, days fired and days decided",
+    )
+    p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE.png",
+        help="a PNG chart instead of the table (needs restday[plot])",
+    )
     p.set_defaults(handler=cmd_history, usage_check=_history_usage)
 
     strava = sub.add_parser("strava", help="authorise restday with Strava, or sync now")

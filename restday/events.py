@@ -14,8 +14,14 @@ from typing import Any
 
 # The notification topic's `event_type`s (DESIGN.md §5); Home Assistant's event entity lists them.
 NOTIFICATION_TYPES = (
-    "post_run", "morning", "rest_day", "hydration", "shoe", "pain", "auth_required"
-)  # fmt: skip
+    "post_run",
+    "morning",
+    "rest_day",
+    "hydration",
+    "shoe",
+    "pain",
+    "auth_required",
+)
 
 
 def no_ack() -> None:

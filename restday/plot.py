@@ -50,8 +50,13 @@ FONT_PT = 12
 
 # Okabe & Ito (2008): told apart with every common colour-vision deficiency.
 ORANGE, SKY, GREEN, BLUE, VERMILLION, PURPLE = (
-    "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7"
-)  # fmt: skip
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+)
 INK, MUTED, BAR_GREY, GRID = "#222222", "#777777", "#B8B8B8", "#DDDDDD"
 REST_SHADE = (0.0, 0.0, 0.0, 0.10)  # grey, readable in any colour vision and in print
 LOAD_UNITS = {
@@ -175,10 +180,18 @@ def _acwr(ax: Axes, x: list[float], recs: Sequence[Recommendation]) -> None:
     ax.plot(x, values, color=INK, lw=2.2, marker="o" if dots else "", ms=3.5, label="ACWR")
     if not math.isnan(today := values[-1]):  # where the eye looks first; kept off the line
         rising = len(values) < 2 or not values[-2] > today
-        ax.annotate(f"{today:.2f}", (x[-1], today), xytext=(-8, 8 if rising else -8),
-                    textcoords="offset points", ha="right", va="bottom" if rising else "top",
-                    fontweight="bold", fontsize=FONT_PT, color=INK,
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})  # fmt: skip
+        ax.annotate(
+            f"{today:.2f}",
+            (x[-1], today),
+            xytext=(-8, 8 if rising else -8),
+            textcoords="offset points",
+            ha="right",
+            va="bottom" if rising else "top",
+            fontweight="bold",
+            fontsize=FONT_PT,
+            color=INK,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"},
+        )
     ax.set_ylim(0, max([ACWR_MIN_TOP, *(v * ACWR_HEADROOM for v in known)]))
     _legend(ax)
 
@@ -197,9 +210,16 @@ def _weekly_km(ax: Axes, days: Sequence[date], recs: Sequence[Recommendation]) -
         width = n - WEEK_GAP_DAYS
         ax.bar(start + WEEK_GAP_DAYS / 2, total, width, align="edge", color=BLUE, alpha=0.85)
         label = _week_label(total, n, PLOT_WIDTH_PX * width / len(days))
-        ax.annotate(label, (start + n / 2, total),
-                    xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
-                    fontsize=FONT_PT - 1, color=INK)  # fmt: skip
+        ax.annotate(
+            label,
+            (start + n / 2, total),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=FONT_PT - 1,
+            color=INK,
+        )
     top = max(total for _, total in weeks.values())
     ax.set_ylabel("running\n(km a week, Mon–Sun)")
     if not top:
@@ -227,27 +247,46 @@ def _sleep(ax: Axes, x: list[float], recs: Sequence[Recommendation]) -> None:
     ax.axhline(SHORT_NIGHT_H, color=INK, lw=1.5, ls="--", label=f"{SHORT_NIGHT_H:.0f} h")
     short = [(t, h) for t, h in nights if h < SHORT_NIGHT_H]
     enough = [(t, h) for t, h in nights if h >= SHORT_NIGHT_H]
-    bands = ((enough, SKY, "", f"≥ {SHORT_NIGHT_H:.0f} h"),
-             (short, VERMILLION, "///", f"< {SHORT_NIGHT_H:.0f} h"))  # fmt: skip
+    bands = (
+        (enough, SKY, "", f"≥ {SHORT_NIGHT_H:.0f} h"),
+        (short, VERMILLION, "///", f"< {SHORT_NIGHT_H:.0f} h"),
+    )
     for group, colour, hatch, label in bands:
         if group:
-            ax.bar([t for t, _ in group], [h for _, h in group], BAR_DAYS, color=colour,
-                   hatch=hatch, edgecolor="white", lw=0, label=label)  # fmt: skip
+            ax.bar(
+                [t for t, _ in group],
+                [h for _, h in group],
+                BAR_DAYS,
+                color=colour,
+                hatch=hatch,
+                edgecolor="white",
+                lw=0,
+                label=label,
+            )
     ax.set_ylim(0, max(10.0, max(h for _, h in nights) + 1))
     _legend(ax)
 
 
 def _weight(ax: Axes, days: Sequence[date], history: History, tz: tzinfo) -> None:
     origin = datetime.combine(days[0], time(0))  # naive local: midnights are whole days
-    points = [((b.time.astimezone(tz).replace(tzinfo=None) - origin) / ONE_DAY, b.weight_kg)
-              for b in history.body]  # fmt: skip
+    points = [
+        ((b.time.astimezone(tz).replace(tzinfo=None) - origin) / ONE_DAY, b.weight_kg)
+        for b in history.body
+    ]
     points = [(x, kg) for x, kg in points if 0 <= x < len(days)]
     ax.set_ylabel("weight\n(kg)")
     if not points:
         _empty(ax, "no weigh-ins in these days")
         return
-    ax.plot([t for t, _ in points], [kg for _, kg in points], color=PURPLE, lw=1.6,
-            marker="o", ms=5, label="weigh-ins")  # fmt: skip
+    ax.plot(
+        [t for t, _ in points],
+        [kg for _, kg in points],
+        color=PURPLE,
+        lw=1.6,
+        marker="o",
+        ms=5,
+        label="weigh-ins",
+    )
     low, high = min(kg for _, kg in points), max(kg for _, kg in points)
     pad = max(0.5, (high - low) * 0.25)
     ax.set_ylim(low - pad, high + pad)
@@ -284,8 +323,10 @@ def _date_axis(ax: Axes, days: Sequence[date], tz: tzinfo) -> None:
         firsts = [(i, d) for i, d in enumerate(days) if d.day == 1]
         step = next(n for n in MONTH_STEPS if len(firsts) / n <= MAX_MONTH_TICKS)
         ticks = [(i, d) for i, d in firsts if (d.year * 12 + d.month - 1) % step == 0]
-        labels = [f"{d:%b}" + (f"\n{d:%Y}" if d.month == 1 or n == 0 else "")
-                  for n, (_, d) in enumerate(ticks)]  # fmt: skip
+        labels = [
+            f"{d:%b}" + (f"\n{d:%Y}" if d.month == 1 or n == 0 else "")
+            for n, (_, d) in enumerate(ticks)
+        ]
         ax.set_xticks([i for i, _ in ticks], labels)
     ax.set_xlim(0, span)
     ax.set_xlabel(f"date ({tz})", fontsize=FONT_PT)
@@ -313,14 +354,30 @@ def _legend(ax: Axes, shaded: frozenset[Status] = frozenset()) -> None:
         labels.append("see a doctor (rest)")
     if not handles:
         return
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.005, 1.0), frameon=False,
-              fontsize=FONT_PT - 1, borderaxespad=0)  # fmt: skip
+    ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(1.005, 1.0),
+        frameon=False,
+        fontsize=FONT_PT - 1,
+        borderaxespad=0,
+    )
 
 
 def _empty(ax: Axes, message: str) -> None:
     ax.set_yticks([])
-    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
-            fontsize=FONT_PT + 1, color=MUTED, style="italic")  # fmt: skip
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=FONT_PT + 1,
+        color=MUTED,
+        style="italic",
+    )
 
 
 def _nan(value: float | None) -> float:

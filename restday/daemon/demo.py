@@ -114,9 +114,13 @@ def run(
 
 
 def _play(
-    broker: demo_broker.DemoBroker, folder: Path, screen: Screen, stop: threading.Event, *,
+    broker: demo_broker.DemoBroker,
+    folder: Path,
+    screen: Screen,
+    stop: threading.Event,
+    *,
     keep: bool,
-) -> bool:  # fmt: skip
+) -> bool:
     """Whether the story was told to its end (not cut short by a signal or a closed pipe)."""
     story = demo_data.build(sample_activities(), clock_time.fromisoformat(MORNING_REPORT))
     clock = FixedClock(story.start)

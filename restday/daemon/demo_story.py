@@ -216,8 +216,11 @@ class Replay:
 
     def _settle(self, what: str) -> None:
         """Wait until the watcher received all the service published so far."""
-        self._until(lambda: self.watcher.received() >= self.tap.sent(), DELIVERED_TIMEOUT_S,
-                    f"{what}: the service's messages did not arrive in time")  # fmt: skip
+        self._until(
+            lambda: self.watcher.received() >= self.tap.sent(),
+            DELIVERED_TIMEOUT_S,
+            f"{what}: the service's messages did not arrive in time",
+        )
 
     def _put(self, event: Event, what: str) -> None:
         self.service.worker.put(event)
@@ -227,16 +230,22 @@ class Replay:
     def _publish(self, topic: str, payload: bytes, kind: str, what: str) -> None:
         before = _inputs(self._worker_counts(), kind)
         self.devices.publish(topic, payload, qos=1)
-        self._until(lambda: _inputs(self._worker_counts(), kind) != before, HANDLED_TIMEOUT_S,
-                    f"{what}: the service did not take it in time")  # fmt: skip
+        self._until(
+            lambda: _inputs(self._worker_counts(), kind) != before,
+            HANDLED_TIMEOUT_S,
+            f"{what}: the service did not take it in time",
+        )
         self._settle(what)
 
     # --- the story ------------------------------------------------------------------------
 
     def connected(self) -> None:
         """Wait for the state the service publishes once connected."""
-        self._until(lambda: self.tap.sent() > 0, HANDLED_TIMEOUT_S,
-                    "the service did not connect to the demo's broker in time")  # fmt: skip
+        self._until(
+            lambda: self.tap.sent() > 0,
+            HANDLED_TIMEOUT_S,
+            "the service did not connect to the demo's broker in time",
+        )
         self._worker_counts()
         self._settle("connecting")
 

@@ -16,8 +16,9 @@ import bisect
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -55,16 +56,27 @@ class Stored:
     def history_with(self, history: History) -> History:
         item = self.item
         if isinstance(item, BodyMeasurement):
-            return History(history.activities, history.sleeps,
-                           _insert(history.body, item, item.time, lambda b: b.time),
-                           history.pains, history.gear)  # fmt: skip
+            return replace(history, body=_insert(history.body, item, item.time, _body_time))
         if isinstance(item, SleepSession):  # in place of those it overlaps, as in the store
             sleeps = tuple([s for s in history.sleeps if not sleeps_overlap(s, item)])
-            return History(history.activities, _insert(sleeps, item, item.end, lambda s: s.end),
-                           history.body, history.pains, history.gear)  # fmt: skip
-        return History(history.activities, history.sleeps, history.body,
-                       _insert(history.pains, item, item.time, lambda p: p.time),
-                       history.gear)  # fmt: skip
+            return replace(history, sleeps=_insert(sleeps, item, item.end, _sleep_end))
+        return replace(history, pains=_insert(history.pains, item, item.time, _pain_time))
+
+
+_body_time = attrgetter("time")
+_sleep_end = attrgetter("end")
+_pain_time = attrgetter("time")
+
+
+def _input_kind(topics: Topics, topic: str) -> str | None:
+    """Which input a topic carries: "pain", "scale", "sleep", or None (not one restday reads)."""
+    if topic == topics.pain_set:
+        return "pain"
+    if topic in topics.scale:
+        return "scale"
+    if topic in topics.sleep:
+        return "sleep"
+    return None
 
 
 def _insert(
@@ -222,9 +234,7 @@ class InputHandler:
         topics = self._topics
         if msg.topic == topics.sync_set:
             return self._sync(msg)
-        kind = ("pain" if msg.topic == topics.pain_set
-                else "scale" if msg.topic in topics.scale
-                else "sleep" if msg.topic in topics.sleep else None)  # fmt: skip
+        kind = _input_kind(topics, msg.topic)
         if kind is None:
             log.debug("ignored a message on %s: not a topic restday reads", msg.topic)
             return "ignored"

@@ -89,10 +89,13 @@ def pain(ctx: Context, thresholds: settings.Pain) -> Sequence[Finding]:
         when = "yesterday" if back == 1 else f"on {day:%A}"
         message = (
             f"Pain {level}/10 {when}, and no report since: until you say it has eased, "
-            + ("keep it to easy movement or rest." if carried is Severity.MODERATE else
-               "don't run, and have it checked by a doctor or physiotherapist.")
+            + (
+                "keep it to easy movement or rest."
+                if carried is Severity.MODERATE
+                else "don't run, and have it checked by a doctor or physiotherapist."
+            )
             + " Report today's pain to update this."
-        )  # fmt: skip
+        )
         severity = carried
     elif severity is Severity.DOCTOR and level >= thresholds.doctor_min:
         message = (

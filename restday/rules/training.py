@@ -226,9 +226,12 @@ def run_spike(ctx: Context, thresholds: settings.RunSpike) -> Sequence[Finding]:
         f"({times:.1f}×) than your longest of the {SPIKE_BASELINE_DAYS} days before "
         f"({spike.baseline_km:.1f} km; over {spike.limit:g} %). In 5,205 runners, single runs "
         "over 10 % longer than the recent longest raised the injury risk (Frandsen 2025): "
-        + ("take it easy while your legs absorb it." if spike.day == ctx.today else
-           "give your legs an easier day to absorb it.")
-    )  # fmt: skip
+        + (
+            "take it easy while your legs absorb it."
+            if spike.day == ctx.today
+            else "give your legs an easier day to absorb it."
+        )
+    )
     return [
         finding(
             "run_spike",
