@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from restday.config import Config
-from restday.folders import why_unwritable
 from restday.integrations.strava_auth import TokenStore
+from restday.store.folders import why_unwritable
 from restday.topics import Topics
 
 

@@ -21,6 +21,10 @@ Seconds = NewType("Seconds", float)
 Hours = NewType("Hours", float)
 
 METERS_PER_KM = 1000.0
+# Shorter sessions are tracking started and stopped by accident, or a doze: not sleep that
+# counts (RULES.md `sleep_short` v2). The device presets reject them like any other unusable
+# input; the store refuses them too, and sets aside those an older restday stored.
+MIN_SLEEP_SESSION_MIN = 15
 
 
 def km(meters: Meters) -> Kilometers:

@@ -14,6 +14,7 @@ from restday.config import Config
 from restday.daemon.strava_sync import StravaSync
 from restday.daemon.sync_results import store_result
 from restday.integrations.strava import RedirectListener, StravaClient, StravaError
+from restday.storage import STRAVA_PARSERS
 from restday.store import Store
 
 AUTH_TIMEOUT_S = 300.0  # how long `restday strava auth` waits for the browser's redirect
@@ -66,7 +67,7 @@ def sync(config: Config, clock: Clock, *, days: int | None) -> int:
     client = _client(config, clock)
     if client is None:
         return EXIT_CONFIG
-    with Store.open(config.store_path()) as store:
+    with Store.open(config.store_path(), parsers=STRAVA_PARSERS) as store:
         history = store.history()
         newest = history.activities[-1].start if history.activities else None
         syncer = StravaSync(client, config.strava.backfill_days, lambda e: None,

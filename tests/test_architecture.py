@@ -37,7 +37,10 @@ def importers(prefix: str) -> set[str]:
     ("library", "only"),
     [
         ("paho", {"restday/integrations/mqtt.py"}),
-        ("sqlite3", {"restday/store.py"}),
+        (
+            "sqlite3",
+            {f"restday/store/{m}.py" for m in ("errors", "rows", "schema", "sleep", "store")},
+        ),
         ("apscheduler", {"restday/daemon/schedule.py"}),
         ("stravalib", {"restday/integrations/strava.py"}),
         ("requests", {"restday/integrations/strava.py"}),
@@ -60,3 +63,13 @@ def test_rules_are_pure() -> None:
 def test_integrations_do_not_reach_into_the_daemon() -> None:
     for path in (PACKAGE / "integrations").rglob("*.py"):
         assert not any(n.startswith("restday.daemon") for n in imports(path)), path.name
+
+
+def test_the_store_imports_nothing_from_integrations_rules_or_the_daemon() -> None:
+    """The store knows only SQL: what parses raw JSON again is passed in (`Parsers`). Of
+    restday it imports its own modules and the domain types, nothing else."""
+    for path in (PACKAGE / "store").rglob("*.py"):
+        for name in imports(path):
+            if name == "restday" or name.startswith("restday."):
+                own = name == "restday.store" or name.startswith("restday.store.")
+                assert own or name == "restday.models", f"store/{path.name} imports {name}"

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from restday.integrations.strava_json import parse_activity, parse_shoes
 from restday.models import BodyMeasurement, Gear, Hours, Kilograms, PainReport, SleepSession
+from restday.storage import STRAVA_PARSERS
 from restday.store import SCHEMA_VERSION, Store, StoreCounts, StoreError
 from tests.factories import DAY, TZ, at, night, pain, weigh
 from tests.test_strava_json import ATHLETE, strava, strava_activities
@@ -177,7 +178,7 @@ def test_older_schema_is_upgraded_by_rederiving_activities_from_raw_json(tmp_pat
     sql(path, "UPDATE activity SET distance_m = 0, cadence_spm = NULL")
     sql(path, "UPDATE gear SET distance_m = 0")
     sql(path, "PRAGMA user_version = 0")
-    with Store.open(path) as store:
+    with Store.open(path, parsers=STRAVA_PARSERS) as store:
         after = store.history()
     assert [a.distance_km for a in after.activities] == [10.0, 10.0, 10.0]
     assert after == before  # cadence, shoes, nights, weigh-ins and pain all back or kept
@@ -191,7 +192,7 @@ def test_upgrade_keeps_raw_that_no_longer_parses_aside(tmp_path: Path) -> None:
     bad = raw(run_json(1, distance=-1.0))
     sql(path, f"UPDATE activity SET raw = '{bad}' WHERE id = 1001")
     sql(path, "PRAGMA user_version = 0")
-    with Store.open(path) as store:
+    with Store.open(path, parsers=STRAVA_PARSERS) as store:
         assert [a.id for a in store.history().activities] == [1000]
     [(kind, kept, reason)] = sql(path, "SELECT kind, raw, reason FROM unparsed")
     assert (kind, kept) == ("activity", bad)
@@ -209,7 +210,7 @@ def test_a_schema_2_store_upgrades_and_gets_workout_type_from_its_raw_json(
     )
     odd = run_json(3, workout_type="race")  # read as no tag: the run is not set aside
     schema_2_store(path, [race, plain, untagged, odd])
-    with Store.open(path) as store:
+    with Store.open(path, parsers=STRAVA_PARSERS) as store:
         history = store.history()
     assert [(a.id, a.workout_type) for a in history.activities] == [
         (1003, None), (1002, 1), (1001, 0), (1000, None)
@@ -219,6 +220,23 @@ def test_a_schema_2_store_upgrades_and_gets_workout_type_from_its_raw_json(
     assert sql(path, "SELECT count(*) FROM unparsed") == [(0,)]
     assert sql(path, "SELECT id, workout_type FROM activity WHERE id = 1002") == [(1002, 1)]
     assert sql(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+
+
+def test_an_upgrade_without_parsers_is_refused_and_leaves_the_store_unchanged(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "restday.db"
+    schema_2_store(path, [run_json(0)])
+    content = path.read_bytes()
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)  # the store knows only SQL: Strava's JSON is parsed by the caller's
+    assert str(caught.value) == (
+        f"cannot upgrade the store {path} from schema 2 to {SCHEMA_VERSION}: the upgrade "
+        "parses activities and gear again from their raw JSON and was given no parsers "
+        "(Store.open(..., parsers=...)); the store is unchanged"
+    )
+    assert path.read_bytes() == content
+    assert sql(path, "PRAGMA user_version") == [(2,)]
 
 
 def test_store_from_a_newer_restday_is_refused_and_left_unchanged(tmp_path: Path) -> None:

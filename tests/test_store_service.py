@@ -8,6 +8,7 @@ from pathlib import Path
 
 from restday.ingest import ingest_activities
 from restday.sample import sample_activities
+from restday.storage import STRAVA_PARSERS
 from restday.store import SCHEMA_VERSION, Store
 from tests.factories import DAY, run
 
@@ -50,7 +51,7 @@ def test_a_schema_1_store_is_upgraded_keeping_its_activities(tmp_path: Path) -> 
         for table in ("counter", "sent", "state"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("PRAGMA user_version = 1")
-    with Store.open(path) as store:
+    with Store.open(path, parsers=STRAVA_PARSERS) as store:
         assert store.counts().activities == 5
         assert store.mark_sent("morning:2026-11-20", NOW)
     with sqlite3.connect(path) as conn:

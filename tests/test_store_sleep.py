@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from restday.daemon.inputs import Stored
 from restday.models import History, Hours, SleepSession
+from restday.storage import STRAVA_PARSERS
 from restday.store import Store, sleeps_overlap
 from tests.factories import DAY, at, night
 from tests.test_store import sql
@@ -195,7 +196,7 @@ def test_upgrading_a_store_applies_the_rule_in_arrival_order(tmp_path: Path) -> 
     yesterday = night(DAY - timedelta(days=1), 7.0)
     schema_3_store(path, [(watch, RECEIVED), (blip, LATER), (ring, LATER), (resend, LATER),
                           (yesterday, RECEIVED - timedelta(days=1))])  # fmt: skip
-    with Store.open(path) as store:
+    with Store.open(path, parsers=STRAVA_PARSERS) as store:
         sleeps = store.history().sleeps
     assert sleeps == (yesterday, resend)  # `resend` replaced `ring`, which replaced `watch`
     assert sorted(sql(path, "SELECT hours FROM sleep_replaced")) == [(ring.hours,), (7.5,)]
@@ -211,7 +212,7 @@ def test_upgrading_a_store_without_overlaps_keeps_every_night(tmp_path: Path) ->
     path = tmp_path / "restday.db"
     nights = [night(DAY - timedelta(days=n), 7.0) for n in range(30)]
     schema_3_store(path, [(n, n.end + timedelta(hours=1)) for n in nights])
-    with Store.open(path) as store:
+    with Store.open(path, parsers=STRAVA_PARSERS) as store:
         assert store.history().sleeps == tuple(sorted(nights, key=lambda n: n.end))
     assert sql(path, "SELECT count(*) FROM sleep_replaced") == [(0,)]
 
@@ -279,5 +280,5 @@ def test_upgrading_an_older_store_gives_what_the_rule_would_have_stored(
         path = Path(folder) / "restday.db"
         schema_3_store(path, [(s, RECEIVED + n * timedelta(seconds=1))
                               for n, s in enumerate(as_stored)])  # fmt: skip
-        with Store.open(path) as store:
+        with Store.open(path, parsers=STRAVA_PARSERS) as store:
             assert store.history().sleeps == received_last_wins(as_stored)

@@ -24,6 +24,7 @@ from restday.daemon.schedule import build_scheduler, missed_morning
 from restday.daemon.worker import Worker
 from restday.events import Event, Tick
 from restday.integrations.mqtt import MqttLink
+from restday.storage import STRAVA_PARSERS
 from restday.store import Store
 from restday.topics import Topics
 
@@ -45,7 +46,7 @@ class Service:
         self.config = config
         self.clock = clock or SystemClock()
         self.topics = Topics.of(config)
-        self.store = Store.open(config.store_path())
+        self.store = Store.open(config.store_path(), parsers=STRAVA_PARSERS)
         self.link = MqttLink(
             config.mqtt,
             subscriptions=self.topics.subscriptions,

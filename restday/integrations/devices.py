@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
+from restday.models import MIN_SLEEP_SESSION_MIN as MIN_SLEEP_SESSION_MIN  # the store's too
 from restday.models import BodyMeasurement, Hours, Kilograms, PainReport, SleepSession
 
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -32,9 +33,6 @@ MAX_WEIGHT_KG = 300.0
 MIN_WATER_PCT = 0.0
 MAX_WATER_PCT = 100.0
 MAX_SLEEP_HOURS = 20.0
-# Shorter sessions are tracking started and stopped by accident, or a doze: not sleep that
-# counts (RULES.md `sleep_short` v2); they are rejected like any other unusable input.
-MIN_SLEEP_SESSION_MIN = 15
 MIN_RESTING_HR_BPM = 20.0
 MAX_RESTING_HR_BPM = 150.0
 MIN_PAIN = 0

@@ -1,7 +1,7 @@
 """Where the store lives: why a folder will not take it (a read-only file system, permissions).
 
 Asked only after SQLite failed, to tell the user the cause and what to do about it. No SQL
-here: `restday.store` and `restday check-config` ask.
+here: the store's other modules and `restday check-config` ask.
 """
 
 from __future__ import annotations
