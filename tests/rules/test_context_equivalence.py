@@ -1,10 +1,12 @@
 """The fast evaluation gives exactly what a straightforward one gives, on random histories.
 
 `Context.build` scans nights and weigh-ins only inside the last `WINDOW_DAYS` days, walks pain
-reports back one day at a time, and computes the load series in one pass. The reference below
-is the plain way, kept deliberately simple: every input up to `now`, every night summed, every
-pain report read, every activity's load computed one by one. Both must give the same
-recommendation, to the last bit of every float, for any history, moment, zone and thresholds.
+reports back one report day at a time, and computes the load series in one pass. The reference
+context below is the plain way, kept deliberately simple: every input up to `now`, every night
+summed, every pain report read, every activity's load computed one by one; the engine
+(`evaluate_context`) then evaluates both. They must give the same recommendation, to the last
+bit of every float, for any history, moment, zone and thresholds. `evaluate_days` (one pass
+for `restday history`) must give what each day evaluated alone gives.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from restday.models import (
     Activity,
     ActivityId,
     BodyMeasurement,
-    Finding,
     Gear,
     GearId,
     History,
@@ -38,7 +39,6 @@ from restday.models import (
     SleepSession,
     SportKind,
 )
-from restday.rules import RULES, guard
 from restday.rules.context import (
     ACUTE_DAYS,
     ATL_DAYS,
@@ -53,11 +53,9 @@ from restday.rules.context import (
     ewma_lambda,
     prune,
 )
-from restday.rules.decision import decide, readiness
-from restday.rules.engine import evaluate, evaluate_days, metrics, silent, stale
+from restday.rules.engine import evaluate, evaluate_context, evaluate_days
 from restday.rules.load import SPORT_FACTOR, LoadSource, choose_source, trimp
 from restday.rules.settings import (
-    DecisionConfig,
     DehydrationPostRun,
     Hrv,
     Pain,
@@ -190,31 +188,9 @@ def reference_context(history: History, now: datetime, profile: Profile) -> Cont
 def reference_evaluate(
     history: History, now: datetime, profile: Profile, rules: RulesConfig
 ) -> Recommendation:
-    """`engine.evaluate`'s steps, on the reference context."""
-    ctx = reference_context(history, now, profile)
-    findings: list[Finding] = []
-    waiting: list[str] = []
-    for spec in RULES:
-        thresholds = getattr(rules, spec.id)
-        if not thresholds.enabled:
-            continue
-        if spec.needs_history and ctx.calibrating:
-            waiting.append(spec.id)
-            continue
-        findings.extend(spec.fn(ctx, thresholds))
-    usual = guard.usual_week_load(ctx)
-    findings = guard.cap_load_family(findings, ctx, rules, usual)
-    findings.sort(key=lambda f: -f.severity.rank)
-    return Recommendation(
-        status=decide(findings, DecisionConfig(), calibrating=ctx.calibrating),
-        readiness=readiness(findings),
-        reasons=tuple(findings),
-        metrics=metrics(ctx, rules, usual),
-        stale=stale(ctx),
-        waiting=tuple(waiting),
-        evaluated_at=now.astimezone(profile.timezone),
-        silent=silent(profile, rules),
-    )
+    """The engine on the reference context: the rules, the decision and the metrics are the
+    engine's own; only the context is built the plain way."""
+    return evaluate_context(reference_context(history, now, profile), rules)
 
 
 # --- random histories ----------------------------------------------------------------------
