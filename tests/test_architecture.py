@@ -51,25 +51,61 @@ def test_each_outside_world_has_exactly_one_module(library: str, only: set[str])
     assert importers(library) == only
 
 
-def test_rules_are_pure() -> None:
-    for path in (PACKAGE / "rules").rglob("*.py"):
-        for name in imports(path):
-            assert not name.startswith(
-                ("restday.integrations", "restday.store", "restday.daemon", "restday.clock",
-                 "restday.config", "socket", "sqlite3", "time", "urllib", "http")
-            ), f"{path.name} imports {name}"  # fmt: skip
+# DESIGN.md §1, every "never" in one table: a part (a package or a module of restday) and the
+# modules it must not import. A name matches itself and everything below it ("restday.store"
+# also bans "restday.store.rows").
+NEVERS: dict[str, tuple[str, ...]] = {
+    # Pure rules: history + now + thresholds in, findings out; no I/O and no clock.
+    "rules": (
+        "restday.integrations",
+        "restday.store",
+        "restday.daemon",
+        "restday.clock",
+        "restday.config",
+        "restday.storage",
+        "restday.sync",
+        "socket",
+        "sqlite3",
+        "time",
+        "urllib",
+        "http",
+        "requests",
+        "paho",
+    ),
+    # One module per outside world; none reaches into the store, the rules or the daemon.
+    "integrations": ("restday.store", "restday.storage", "restday.rules", "restday.daemon"),
+    # The store knows only SQL: what parses raw JSON again is passed in (`Parsers`).
+    "store": ("restday.integrations", "restday.rules", "restday.daemon", "restday.storage"),
+    # The domain types: plain values that everything else builds on.
+    "models": ("restday",),
+}
 
 
-def test_integrations_do_not_reach_into_the_daemon() -> None:
-    for path in (PACKAGE / "integrations").rglob("*.py"):
-        assert not any(n.startswith("restday.daemon") for n in imports(path)), path.name
+def part_files(part: str) -> list[Path]:
+    folder = PACKAGE / part
+    return sorted(folder.rglob("*.py")) if folder.is_dir() else [PACKAGE / f"{part}.py"]
 
 
-def test_the_store_imports_nothing_from_integrations_rules_or_the_daemon() -> None:
-    """The store knows only SQL: what parses raw JSON again is passed in (`Parsers`). Of
-    restday it imports its own modules and the domain types, nothing else."""
-    for path in (PACKAGE / "store").rglob("*.py"):
-        for name in imports(path):
-            if name == "restday" or name.startswith("restday."):
-                own = name == "restday.store" or name.startswith("restday.store.")
-                assert own or name == "restday.models", f"store/{path.name} imports {name}"
+def banned(name: str, nevers: tuple[str, ...]) -> bool:
+    return any(name == n or name.startswith(n + ".") for n in nevers)
+
+
+@pytest.mark.parametrize("part", sorted(NEVERS))
+def test_no_part_imports_what_the_design_rules_out(part: str) -> None:
+    files = part_files(part)
+    assert files, f"no module for {part}"
+    found = [
+        f"{path.relative_to(PACKAGE.parent)} imports {name}"
+        for path in files
+        for name in sorted(imports(path))
+        if banned(name, NEVERS[part])
+    ]
+    assert found == []
+
+
+def test_the_table_catches_a_part_reaching_where_it_must_not() -> None:
+    """The check itself can fail: each part's first ban matches an import of it."""
+    for part, nevers in NEVERS.items():
+        assert banned(nevers[0] + ".anything", nevers), part
+    assert not banned("restday.models", NEVERS["rules"])
+    assert not banned("restday.storex", NEVERS["store"])  # a prefix of a name is not a match
