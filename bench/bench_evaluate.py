@@ -57,7 +57,7 @@ def strava_run(i: int, day: date) -> dict[str, object]:
 
 
 def build_store(path: Path, years: int) -> None:
-    from restday.ingest import ingest_activities
+    from restday.sync import ingest_activities
 
     days = [END - timedelta(days=n) for n in range(years * 365)]
     with Store.open(path) as store:

@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.bro
 
 from bench.bench_evaluate import build_store
 from bench.bench_mqtt_relay import PING, PONG, client, subscribe
-from restday.ingest import ingest_activities
 from restday.integrations.strava_auth import Token, TokenStore
 from restday.sample import sample_activities
 from restday.store import Store
+from restday.sync import ingest_activities
 from tests.broker import Mosquitto
 from tests.strava_server import FakeStrava
 

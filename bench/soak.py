@@ -67,9 +67,9 @@ from bench.bench_latency import (
     weight_of,
 )
 from bench.bench_mqtt_relay import client
-from restday.ingest import ingest_activities
 from restday.rules.context import WINDOW_DAYS
 from restday.store import Store
+from restday.sync import ingest_activities
 from tests.broker import Mosquitto
 
 TZ = ZoneInfo("Europe/Berlin")

@@ -20,12 +20,12 @@ from restday.backtest import Backtest
 from restday.clock import Clock, SystemClock, end_of_day
 from restday.config import MAX_PORT, Config, ConfigError, load_config, resolve_config_path
 from restday.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
-from restday.ingest import ImportFileError, ingest_activities, read_activity_file
 from restday.models import History
 from restday.report import HistoryRow, history_text, status_text, summary_text
 from restday.rules.engine import evaluate, evaluate_days
 from restday.storage import STRAVA_PARSERS
 from restday.store import Store, StoreError, StoreNotWritable
+from restday.sync import ImportFileError, ingest_activities, read_activity_file
 
 MAX_HISTORY_DAYS = 3650
 

@@ -11,11 +11,10 @@ import sys
 
 from restday.clock import Clock
 from restday.config import Config
-from restday.daemon.strava_sync import StravaSync
-from restday.daemon.sync_results import store_result
 from restday.integrations.strava import RedirectListener, StravaClient, StravaError
 from restday.storage import STRAVA_PARSERS
 from restday.store import Store
+from restday.sync import Fetcher, newest_start, store_result
 
 AUTH_TIMEOUT_S = 300.0  # how long `restday strava auth` waits for the browser's redirect
 EXIT_OK = 0
@@ -68,11 +67,8 @@ def sync(config: Config, clock: Clock, *, days: int | None) -> int:
     if client is None:
         return EXIT_CONFIG
     with Store.open(config.store_path(), parsers=STRAVA_PARSERS) as store:
-        history = store.history()
-        newest = history.activities[-1].start if history.activities else None
-        syncer = StravaSync(client, config.strava.backfill_days, lambda e: None,
-                            lambda: newest, clock)  # fmt: skip
-        result = syncer.fetch(days)
+        fetcher = Fetcher(client, config.strava.backfill_days, clock)
+        result = fetcher.fetch(newest_start(store.history()), days)
         report = store_result(store, result)
     if report is not None:
         print(f"Synced {report.summary()}.")

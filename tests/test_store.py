@@ -323,13 +323,6 @@ def test_a_batch_with_one_unstorable_item_stores_none_of_it(tmp_path: Path) -> N
         assert store.counts().activities == 0
 
 
-def test_newest_activity_start_is_where_a_sync_resumes(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "restday.db") as store:
-        assert store.newest_activity_start() is None
-        import_json(store, [run_json(2), run_json(0), run_json(5)])
-        assert store.newest_activity_start() == at(DAY, 7.0)
-
-
 # --- sleep, weigh-ins, pain, gear -----------------------------------------------------------
 
 

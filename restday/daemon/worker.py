@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from restday import __version__
+from restday import __version__, sync
 from restday.clock import Clock
 from restday.config import Config
 from restday.daemon import notifications, sync_results
@@ -27,8 +27,8 @@ from restday.daemon.inputs import InputHandler, Outcome, Stored
 from restday.events import Event, InboundMessage, SyncResult, Tick
 from restday.integrations import homeassistant
 from restday.models import History, Recommendation
-from restday.rules.context import prune
-from restday.rules.engine import evaluate
+from restday.rules.context import Context, prune
+from restday.rules.engine import evaluate_context
 from restday.store import Store, StoreError
 from restday.topics import Topics
 
@@ -89,6 +89,7 @@ class Worker:
         self._beat = time.monotonic()  # the loop's last turn (monotonic: a liveness measure)
         self._sent: set[str] = set()  # keys known to be in the store's `sent` table
         self.recommendation: Recommendation | None = None
+        self._context: Context  # the evaluation behind `recommendation` (set by `refresh`)
         self._strava: dict[str, object] = {
             "auth": strava_auth,
             "last_sync": store.get_state(LAST_SYNC_KEY),
@@ -142,8 +143,7 @@ class Worker:
     @property
     def newest_start(self) -> datetime | None:
         """The newest stored activity's start: where the next Strava sync resumes."""
-        activities = self._history.activities
-        return activities[-1].start if activities else None
+        return sync.newest_start(self._history)
 
     def handle(self, event: Event) -> None:
         try:
@@ -178,7 +178,7 @@ class Worker:
 
     def _apply(self, outcomes: list[Stored | Outcome]) -> None:
         """The inputs just stored into the history; one evaluation for them all."""
-        sync = stored = False
+        asked = stored = False  # a sync asked for (the sync button), an input stored
         history = self._history
         for outcome in outcomes:
             if isinstance(outcome, Stored):
@@ -189,12 +189,12 @@ class Worker:
                         self.topics.pain, str(outcome.pain_level), retain=True, qos=1
                     )
             elif outcome == "sync":
-                sync = True
+                asked = True
                 self._request_sync()  # in a job thread; its result comes back as an event
         if stored:
             self._remember(history)
-        if stored or sync:
-            self.refresh(force=sync)
+        if stored or asked:
+            self.refresh(force=asked)
 
     def _sync_result(self, result: SyncResult) -> None:
         before = self._strava["auth"]
@@ -208,7 +208,7 @@ class Worker:
             with self.store.batch():
                 if result.error is None and result.auth == "ok":
                     self.store.set_state(LAST_SYNC_KEY, str(self._strava["last_sync"]))
-                report = sync_results.store_result(self.store, result)
+                report = sync.store_result(self.store, result)
                 self.store.set_state(AUTH_STATE_KEY, result.auth)
             self._inputs.wrote()
             if report is not None or result.athlete is not None:
@@ -217,9 +217,10 @@ class Worker:
             self._inputs.health.failed(exc)
             was, report = str(before), None
         rec = self.refresh()
-        if report is not None and not result.backfill:
+        new_ids = sync.post_run_candidates(result, report)
+        if new_ids:
             for note in sync_results.post_runs(
-                self.config, self._history, rec, report.added_ids, self.clock.now(), self._was_sent
+                self.config, self._context, rec, new_ids, self._was_sent
             ):
                 self._notify(note)
         if result.auth == "required" and was != "required":
@@ -243,7 +244,8 @@ class Worker:
                 self._remember(self.store.history())
             except StoreError as exc:
                 self._inputs.health.failed(exc)
-        rec = evaluate(self._history, now, self.profile, self.config.rules, self.config.decision)
+        self._context = Context.build(self._history, now, self.profile)
+        rec = evaluate_context(self._context, self.config.rules, self.config.decision)
         self.recommendation = rec
         shoes = tuple(s.id for s in rec.metrics.shoes)
         if self._shoes is not None and shoes != self._shoes:
