@@ -33,8 +33,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.broker
 
 from restday.config import MqttConfig
-from restday.events import InboundMessage
 from restday.integrations.mqtt import MqttLink
+from restday.integrations.mqtt.message import InboundMessage
 from tests.broker import Mosquitto
 
 PING = "bench/ping"

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.bro
 
 from bench.bench_latency import MS_PER_S, SCALE, STATE, figures, start_restday
 from bench.bench_mqtt_relay import client, paho_relay, round_trips, subscribe
-from restday.sample import sample_activities
+from restday.demo.sample import sample_activities
 from restday.store import Store
 from restday.sync import ingest_activities
 from tests.broker import Mosquitto

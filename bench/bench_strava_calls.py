@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from restday.clock import FixedClock
 from restday.config import StravaConfig
+from restday.daemon.events import Event
 from restday.daemon.strava_sync import StravaSync
-from restday.events import Event
 from restday.integrations.strava import StravaClient, Token, TokenStore
 from tests.strava_server import FakeStrava, summary_activity
 

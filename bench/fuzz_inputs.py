@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from restday.config import load_config
 from restday.daemon.inputs import InputHandler
-from restday.events import InboundMessage
+from restday.integrations.mqtt.message import InboundMessage
+from restday.integrations.mqtt.topics import Topics
 from restday.store import Store
-from restday.topics import Topics
 
 RECEIVED = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 TOPICS = ("s/generic", "s/xiaomi", "s/openscale", "z/generic", "z/saa")

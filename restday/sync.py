@@ -29,15 +29,37 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from restday.clock import Clock
-from restday.events import SyncResult
 from restday.integrations.strava_json import BadGear, parse_activity, parse_shoe
 from restday.models import Activity, Gear, History
-from restday.store import Store
+from restday.store import Parsers, Store
 
 if TYPE_CHECKING:  # the HTTP side is imported only where a sync asks Strava (`Fetcher.fetch`)
     from restday.integrations.strava import StravaClient
 
 log = logging.getLogger(__name__)
+
+# The store knows only SQL and strava_json only Strava's JSON: the sync joins them, as
+# strava-offline's sync passes `from_dict` to its SQL layer. Every `Store.open` that may write a
+# store found on disk passes these, so that an upgrade can parse activities and gear again.
+STRAVA_PARSERS = Parsers(activity=parse_activity, gear=parse_shoe)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What one Strava sync brought back (built in a job thread, stored by the worker).
+
+    `activities` and `athlete` are Strava's raw JSON. `backfill` marks a first or a requested
+    long sync: its runs are history, not news, so no post-run notification goes out for them.
+    """
+
+    finished_at: datetime  # UTC, aware
+    auth: str  # "ok" | "required" | "not_configured"
+    activities: tuple[dict[str, Any], ...] = ()
+    athlete: dict[str, Any] | None = None
+    backfill: bool = False
+    error: str | None = None  # for people: "rate limited until 10:45", "Strava is down (503)"
+    calls_today: int = 0
+
 
 LOOKBACK = timedelta(days=3)  # late uploads: ask again for this much before the newest start
 SHOES_EVERY = timedelta(days=1)  # the athlete's shoes are re-read at most this often …

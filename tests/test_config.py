@@ -29,7 +29,7 @@ from restday.config import (
     load_config,
     resolve_config_path,
 )
-from restday.config_errors import key_path
+from restday.config.errors import key_path
 from restday.rules.settings import RulesConfig, Sex
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"

@@ -23,8 +23,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from restday.config import Config
 from restday.daemon.notifications import morning
-from restday.events import NOTIFICATION_TYPES
-from restday.integrations.homeassistant import discovery_payload
+from restday.integrations.homeassistant import NOTIFICATION_TYPES, discovery_payload
 from restday.models import GearId, History, ShoeMetric
 from tests.factories import DAY, evaluate_on, night, pain, shoe, steady_runs
 

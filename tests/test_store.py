@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from restday.integrations.strava_json import parse_activity, parse_shoes
 from restday.models import BodyMeasurement, Gear, Hours, Kilograms, PainReport, SleepSession
-from restday.storage import STRAVA_PARSERS
 from restday.store import SCHEMA_VERSION, Store, StoreCounts, StoreError
+from restday.sync import STRAVA_PARSERS
 from tests.factories import DAY, TZ, at, night, pain, weigh
 from tests.test_strava_json import ATHLETE, strava, strava_activities
 

@@ -6,10 +6,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from restday.sample import sample_activities
-from restday.storage import STRAVA_PARSERS
+from restday.demo.sample import sample_activities
 from restday.store import SCHEMA_VERSION, Store
-from restday.sync import ingest_activities
+from restday.sync import STRAVA_PARSERS, ingest_activities
 from tests.factories import DAY, run
 
 NOW = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from restday.daemon.inputs import Stored
 from restday.models import History, Hours, SleepSession
-from restday.storage import STRAVA_PARSERS
 from restday.store import Store, sleeps_overlap
+from restday.sync import STRAVA_PARSERS
 from tests.factories import DAY, at, night
 from tests.test_store import sql
 

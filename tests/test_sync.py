@@ -1,7 +1,7 @@
 """restday/sync.py: where a sync resumes, what it asks for, and which of what it stored is news.
 
 Syncing against a local Strava is tested through its users: the service's jobs
-(`tests/daemon/test_strava_*.py`) and `restday strava sync` (`tests/test_cli_strava.py`).
+(`tests/daemon/test_strava_*.py`) and `restday strava sync` (`tests/cli/test_strava.py`).
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from restday.events import SyncResult
 from restday.store import Store
 from restday.sync import (
     LOOKBACK,
     ImportReport,
+    SyncResult,
     ingest_activities,
     newest_start,
     post_run_candidates,

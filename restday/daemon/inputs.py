@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from restday.config import Config
-from restday.events import InboundMessage
 from restday.integrations import devices
+from restday.integrations.mqtt.message import InboundMessage
+from restday.integrations.mqtt.topics import Topics
 from restday.integrations.sleep_as_android import SleepAsAndroid
 from restday.models import BodyMeasurement, History, PainReport, SleepSession
 from restday.store import Store, StoreError, sleeps_overlap
-from restday.topics import Topics
 
 log = logging.getLogger(__name__)
 

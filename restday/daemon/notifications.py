@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from restday.cli.report import STATUS_LINE
 from restday.models import Finding, Recommendation, Severity, Status
-from restday.report import STATUS_LINE
 from restday.rules.body import fluid_advice
 from restday.rules.post_run import RunNews
 

@@ -16,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from restday.config import Config
-from restday.events import Event, Tick
+from restday.daemon.events import Event, Tick
 
 MISFIRE_GRACE_S = 15 * 60  # a job late by up to this (a busy Pi, a suspend) still runs once
 ROLLOVER_SECOND = 30  # re-evaluate at 00:00:30 local, safely after midnight

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 from restday.clock import Clock, SystemClock
 from restday.config import Config
 from restday.daemon import systemd
+from restday.daemon.events import Event, Tick
 from restday.daemon.schedule import build_scheduler, missed_morning
 from restday.daemon.worker import Worker
-from restday.events import Event, Tick
 from restday.integrations.mqtt import MqttLink
-from restday.storage import STRAVA_PARSERS
+from restday.integrations.mqtt.topics import Topics
 from restday.store import Store
-from restday.topics import Topics
+from restday.sync import STRAVA_PARSERS
 
 if TYPE_CHECKING:
     from restday.daemon.strava_sync import StravaSync

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from restday.clock import Clock
-from restday.events import Event, SyncResult
+from restday.daemon.events import Event
 from restday.integrations.strava import StravaClient
-from restday.sync import Fetcher
+from restday.sync import Fetcher, SyncResult
 
 log = logging.getLogger(__name__)
 

@@ -23,14 +23,16 @@ from restday import __version__, sync
 from restday.clock import Clock
 from restday.config import Config
 from restday.daemon import notifications, sync_results
+from restday.daemon.events import Event, Tick
 from restday.daemon.inputs import InputHandler, Outcome, Stored
-from restday.events import Event, InboundMessage, SyncResult, Tick
 from restday.integrations import homeassistant
+from restday.integrations.mqtt.message import InboundMessage
+from restday.integrations.mqtt.topics import Topics
 from restday.models import History, Recommendation
 from restday.rules.context import Context, prune
 from restday.rules.engine import evaluate_context
 from restday.store import Store, StoreError
-from restday.topics import Topics
+from restday.sync import SyncResult
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,20 @@ from importlib import metadata
 
 import restday
 from restday.config import Config
-from restday.events import NOTIFICATION_TYPES
+from restday.integrations.mqtt.topics import Topics  # the one place topic names are spelled
 from restday.models import ShoeMetric, Status
-from restday.topics import Topics  # the one place topic names are spelled
+
+# The notification topic's `event_type`s (DESIGN.md §5); Home Assistant's event entity lists them.
+NOTIFICATION_TYPES = (
+    "post_run",
+    "morning",
+    "rest_day",
+    "hydration",
+    "shoe",
+    "pain",
+    "auth_required",
+)
+
 
 APP_NAME = "restday"
 MANUFACTURER = "restday"

@@ -5,7 +5,7 @@ rules read (derived from it). The schema version lives in `PRAGMA user_version`.
 store written by an older restday re-derives the derived tables from the raw JSON, without
 any API call (`schema.py`):
 - activities and gear are dropped, recreated and parsed again with the `Parsers` that the
-  caller gives `Store.open` (restday's: `restday.storage.STRAVA_PARSERS`); without them, such
+  caller gives `Store.open` (restday's: `restday.sync.STRAVA_PARSERS`); without them, such
   a store is refused and left unchanged: the store knows only SQL, not Strava's JSON;
 - sleep, weigh-ins and pain keep their columns as stored: their raw payload and `source`
   (the preset name) are kept so that a later, preset-aware migration can re-derive them;

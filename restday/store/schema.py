@@ -85,7 +85,7 @@ _TABLES = frozenset(
 @dataclass(frozen=True, slots=True)
 class Parsers:
     """How an upgrade turns the raw JSON of an activity and of a shoe into the domain objects
-    again: given to `Store.open` by its caller (restday's: `restday.storage.STRAVA_PARSERS`),
+    again: given to `Store.open` by its caller (restday's: `restday.sync.STRAVA_PARSERS`),
     as strava-offline passes `from_dict` to its SQL layer. A parser raises `ValueError` for
     an item it refuses; the item then moves to `unparsed`."""
 

@@ -13,10 +13,10 @@ from typing import Any
 from restday.clock import FixedClock
 from restday.config import Config, load_config
 from restday.daemon.service import Service
+from restday.integrations.mqtt.topics import Topics
 from restday.models import Activity
 from restday.store import Store
 from restday.sync import ingest_activities
-from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe
 from tests.factories import DAY, TZ

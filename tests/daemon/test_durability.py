@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from restday.integrations.mqtt.topics import Topics
 from restday.store import Store
-from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import rows, write_config

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from restday.daemon import notifications
 from restday.daemon.notifications import REFUEL, REFUEL_AGAIN
-from restday.events import NOTIFICATION_TYPES
+from restday.integrations.homeassistant import NOTIFICATION_TYPES
 from restday.models import History, Status
 from restday.rules.post_run import RunNews
 from tests.factories import DAY, evaluate_on, night, pain, run, shoe, steady_runs, weigh

@@ -13,7 +13,7 @@ from pathlib import Path
 from restday.cli import main
 from restday.config import load_config
 from restday.integrations.mqtt import RECONNECT_MAX_S
-from restday.topics import Topics
+from restday.integrations.mqtt.topics import Topics
 from tests.conftest import BrokerFactory, Probe, wait_until
 from tests.daemon.service_harness import rows
 from tests.strava_server import ACTIVITIES_PATH, FakeStrava, summary_activity

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from restday.cli import main
 from restday.config import Config
-from restday.topics import Topics
+from restday.integrations.mqtt.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, another_probe, retained
 from tests.daemon.service_harness import write_config

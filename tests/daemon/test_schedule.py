@@ -6,8 +6,8 @@ from datetime import datetime, time
 from pathlib import Path
 
 from restday.config import Config, load_config
+from restday.daemon.events import Event, Tick
 from restday.daemon.schedule import MISFIRE_GRACE_S, build_scheduler, missed_morning
-from restday.events import Event, Tick
 from tests.factories import TZ
 
 

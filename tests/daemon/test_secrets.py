@@ -13,7 +13,7 @@ import pytest
 
 from restday.cli import main
 from restday.config import load_config
-from restday.topics import Topics
+from restday.integrations.mqtt.topics import Topics
 from tests.conftest import BrokerFactory, Probe, wait_until
 from tests.strava_server import FakeStrava, summary_activity
 

@@ -11,7 +11,7 @@ import pytest
 
 from restday.clock import FixedClock
 from restday.integrations import homeassistant
-from restday.topics import Topics
+from restday.integrations.mqtt.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, another_probe, retained, wait_until
 from tests.daemon.service_harness import (

@@ -7,9 +7,10 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from restday.clock import FixedClock
-from restday.events import InboundMessage, Tick
+from restday.daemon.events import Tick
+from restday.integrations.mqtt.message import InboundMessage
+from restday.integrations.mqtt.topics import Topics
 from restday.store import Store
-from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import MORNING, running, state_of, write_config

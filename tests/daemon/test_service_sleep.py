@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from restday.integrations.mqtt.topics import Topics
 from restday.store import Store
-from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import running, write_config

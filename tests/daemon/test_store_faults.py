@@ -26,12 +26,14 @@ import pytest
 
 from restday.clock import FixedClock
 from restday.config import Config
+from restday.daemon.events import Tick
 from restday.daemon.inputs import MAX_HELD
 from restday.daemon.service import Service
 from restday.daemon.worker import DIAGNOSTICS_MIN_INTERVAL
-from restday.events import InboundMessage, SyncResult, Tick
+from restday.integrations.mqtt.message import InboundMessage
+from restday.integrations.mqtt.topics import Topics
 from restday.store import Store
-from restday.topics import Topics
+from restday.sync import SyncResult
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import MORNING, running, strava, write_config

@@ -27,9 +27,9 @@ from typing import Protocol
 import pytest
 
 from restday.cli import main
+from restday.integrations.mqtt.topics import Topics
 from restday.models import PainReport
 from restday.store import SCHEMA_VERSION, Store
-from restday.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import write_config

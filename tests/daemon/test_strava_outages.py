@@ -12,7 +12,7 @@ import pytest
 
 from restday.cli import main
 from restday.clock import FixedClock
-from restday.topics import Topics
+from restday.integrations.mqtt.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import MORNING, running, write_config

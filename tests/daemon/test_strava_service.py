@@ -14,7 +14,7 @@ from restday.clock import FixedClock
 from restday.config import Config
 from restday.daemon.notifications import REFUEL, REFUEL_AGAIN
 from restday.integrations import homeassistant
-from restday.topics import Topics
+from restday.integrations.mqtt.topics import Topics
 from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import MORNING, running, state_of, write_config

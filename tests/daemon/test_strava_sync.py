@@ -11,9 +11,10 @@ import pytest
 
 from restday.clock import FixedClock
 from restday.config import StravaConfig
+from restday.daemon.events import Event
 from restday.daemon.strava_sync import StravaSync
-from restday.events import Event, SyncResult
 from restday.integrations.strava import StravaClient, Token, TokenStore
+from restday.sync import SyncResult
 from tests.factories import TZ
 from tests.strava_server import ACTIVITIES_PATH, ATHLETE_PATH, FakeStrava, summary_activity
 

@@ -18,9 +18,8 @@ import pytest
 from pydantic import SecretStr
 
 from restday.config import MqttConfig
-from restday.events import InboundMessage
-from restday.integrations import mqtt
-from restday.integrations.mqtt import MqttLink, Retry
+from restday.integrations.mqtt import MqttLink, Retry, client
+from restday.integrations.mqtt.message import InboundMessage
 from tests.broker import Mosquitto
 from tests.conftest import WAIT_S, BrokerFactory, Probe, wait_until
 
@@ -33,7 +32,7 @@ RELAY_ROUNDS = 21
 CERT_DAYS = 2
 TLS_HOST = "localhost"  # the name in the test certificate, as the link checks it
 REFUSALS_WANTED = 3  # login attempts a test waits for, to see that the error is logged once
-LOG_NAME = mqtt.__name__
+LOG_NAME = client.LOG_NAME
 KILLED_LINK = """
 import sys, time
 from restday.config import MqttConfig
@@ -311,7 +310,7 @@ def test_publishing_while_the_broker_is_down_neither_raises_nor_blocks(
 def test_a_broker_down_at_start_is_one_warning_and_the_link_connects_once_it_is_up(
     broker_factory: BrokerFactory, make_link: LinkFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger=mqtt.paho_log.name)
+    caplog.set_level(logging.DEBUG, logger=client.paho_log.name)
     broker = broker_factory()  # not started yet
     recorder = Recorder()
     link = make_link(broker, recorder, retry=FAST_RETRY)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from restday.backtest import Backtest
+from restday.cli.backtest import Backtest
+from restday.cli.report import summary_text
 from restday.models import Finding, Metrics, Recommendation, Severity, Status
-from restday.report import summary_text
 from restday.rules.settings import DecisionConfig
 from tests.factories import DAY, TZ
 

@@ -16,16 +16,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from restday import __version__
-from restday.backtest import Backtest
+from restday.cli.backtest import Backtest
+from restday.cli.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from restday.cli.report import HistoryRow, history_text, status_text, summary_text
 from restday.clock import Clock, SystemClock, end_of_day
 from restday.config import MAX_PORT, Config, ConfigError, load_config, resolve_config_path
-from restday.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from restday.models import History
-from restday.report import HistoryRow, history_text, status_text, summary_text
 from restday.rules.engine import evaluate, evaluate_days
-from restday.storage import STRAVA_PARSERS
 from restday.store import Store, StoreError, StoreNotWritable
-from restday.sync import ImportFileError, ingest_activities, read_activity_file
+from restday.sync import STRAVA_PARSERS, ImportFileError, ingest_activities, read_activity_file
 
 MAX_HISTORY_DAYS = 3650
 
@@ -129,7 +128,9 @@ def cmd_history(args: argparse.Namespace, config: Config, clock: Clock) -> int:
         return EXIT_OK
     rows = [HistoryRow(day=day, rec=rec) for day, rec in days]
     if args.plot is not None:
-        from restday.plot import write_history_chart  # matplotlib only when a chart is asked for
+        from restday.cli.plot import (
+            write_history_chart,  # matplotlib only when a chart is asked for
+        )
 
         return write_history_chart(args.plot, rows, history, config.athlete.name)
     print(history_text(rows))
@@ -152,25 +153,25 @@ def cmd_run(args: argparse.Namespace, config: Config, clock: Clock) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from restday.daemon import demo  # the demo's broker and story, only when it runs
+    from restday.demo import run as demo  # the demo's broker and story, only when it runs
 
     return demo.main(args)
 
 
 def cmd_strava_auth(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    from restday import strava_commands  # stravalib only when a Strava command runs
+    from restday.cli import strava as strava_commands  # stravalib only when one runs
 
     return strava_commands.authorize(config, clock, code=args.code, port=args.port)
 
 
 def cmd_strava_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    from restday import strava_commands
+    from restday.cli import strava as strava_commands
 
     return strava_commands.sync(config, clock, days=args.days)
 
 
 def cmd_check_config(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    from restday.checks import run_checks
+    from restday.cli.checks import run_checks
 
     print(f"config file: {config.config_path or 'none found (defaults and environment)'}")
     for key, value in _flatten(config.masked()):

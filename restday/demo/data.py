@@ -1,4 +1,4 @@
-"""The demo's story: the sample athlete's body and bed beside `restday.sample`'s activities.
+"""The demo's story: the sample athlete's body and bed beside `restday.demo.sample`'s activities.
 
 The first eight weeks of activities are one backfill (a first Strava sync: history, no news).
 For the last `REPLAY_DAYS`, day by day: one night a day (two under six hours, in the overreach
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from restday.demo.sample import ATHLETE_ID, SAMPLE_END, SAMPLE_TZ, SHOE_ID
 from restday.integrations.strava_json import parse_activity
 from restday.models import Activity
-from restday.sample import ATHLETE_ID, SAMPLE_END, SAMPLE_TZ, SHOE_ID
 
 REPLAY_DAYS = 14  # the last two weeks are replayed day by day; the rest is a backfill
 # Nights ending on each replay day (oldest first): hours asleep, wake-up time.

@@ -1,4 +1,4 @@
-"""Playing the demo's story (`restday.demo_data`) through the real service, and watching it.
+"""Playing the demo's story (`restday.demo.data`) through the real service, and watching it.
 
 `Replay` moves the `FixedClock` to each step and feeds it in as the real world would: nights,
 weigh-ins and pain published over MQTT by the demo's device client, activities as Strava sync
@@ -20,17 +20,19 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TextIO
 
-from restday import demo_data
 from restday.clock import FixedClock
+from restday.daemon.events import Event, Tick
 from restday.daemon.service import Service
 from restday.daemon.worker import Publisher
-from restday.events import Event, InboundMessage, SyncResult, Tick
+from restday.demo import data as demo_data
+from restday.demo.sample import SAMPLE_TZ
 from restday.integrations.mqtt import MqttLink
+from restday.integrations.mqtt.message import InboundMessage
+from restday.integrations.mqtt.topics import Topics
 from restday.integrations.strava_json import parse_activity
 from restday.models import Activity
-from restday.sample import SAMPLE_TZ
 from restday.store import StoreCounts
-from restday.topics import Topics
+from restday.sync import SyncResult
 
 HANDLED_TIMEOUT_S = 10.0  # for the service to handle one step
 DELIVERED_TIMEOUT_S = 10.0  # for the watcher to receive what the service published

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from restday.daemon import demo, demo_broker
+from restday.demo import broker as demo_broker
+from restday.demo import run as demo
 from tests.conftest import Probe, wait_until
 
 DEMO_TIMEOUT_S = 60.0  # the promise: the demo ends by itself well within a minute

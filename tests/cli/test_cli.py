@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 
 from restday.cli import main
+from restday.cli.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from restday.cli.report import status_text
 from restday.clock import FixedClock
-from restday.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from restday.demo.sample import SAMPLE_END, SAMPLE_TZ, sample_activities
 from restday.models import Finding, Metrics, Recommendation, Severity, Status
-from restday.report import status_text
 from restday.rules.decision import deciding
 from restday.rules.settings import DecisionConfig
-from restday.sample import SAMPLE_END, SAMPLE_TZ, sample_activities
 from restday.store import Store
 from tests.factories import at, night, pain, weigh
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "strava-activities.json"
 SECRET = "s3cr3t-mqtt-password-value"
 

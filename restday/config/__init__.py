@@ -43,7 +43,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from restday.config_errors import ENV_NESTED_DELIMITER, ENV_PREFIX, sentence
+from restday.config.errors import ENV_NESTED_DELIMITER, ENV_PREFIX, sentence
 from restday.rules.settings import DecisionConfig, Profile, RulesConfig, Sex
 
 APP_NAME = "restday"

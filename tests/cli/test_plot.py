@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 
 from restday.cli import main
+from restday.cli.exit_codes import EXIT_FAILURE, EXIT_OK
+from restday.cli.plot import INSTALL_HINT
+from restday.cli.report import HISTORY_HEADER
 from restday.clock import FixedClock
-from restday.exit_codes import EXIT_FAILURE, EXIT_OK
+from restday.demo.sample import SAMPLE_END, SAMPLE_TZ
 from restday.models import BodyMeasurement, Hours, Kilograms, SleepSession
-from restday.plot import INSTALL_HINT
-from restday.report import HISTORY_HEADER
-from restday.sample import SAMPLE_END, SAMPLE_TZ
 from restday.store import Store
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "strava-activities.json"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_WIDTH_PX, MAX_WIDTH_PX = 1000, 3000

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from restday.config import Config
+from restday.integrations.mqtt.topics import Topics
 from restday.integrations.strava_auth import TokenStore
 from restday.store.folders import why_unwritable
-from restday.topics import Topics
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from restday.backtest import Backtest
+from restday.cli.backtest import Backtest
 from restday.models import Finding, Recommendation, Severity, Status
 
 STATUS_LINE: dict[Status, str] = {

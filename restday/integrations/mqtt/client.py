@@ -28,10 +28,11 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from restday.clock import Clock, SystemClock
 from restday.config import MqttConfig
-from restday.events import InboundMessage, no_ack
+from restday.integrations.mqtt.message import InboundMessage, no_ack
 
-log = logging.getLogger(__name__)
-paho_log = logging.getLogger(f"{__name__}.paho")  # paho's own chatter, all at DEBUG
+LOG_NAME = "restday.integrations.mqtt"  # as before the module became a package
+log = logging.getLogger(LOG_NAME)
+paho_log = logging.getLogger(f"{LOG_NAME}.paho")  # paho's own chatter, all at DEBUG
 
 KEEPALIVE_S = 60  # a PINGREQ after this long without traffic; the will fires after 1.5×
 RECONNECT_MIN_S = 1  # paho's back-off doubles from here ...

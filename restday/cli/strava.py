@@ -12,9 +12,8 @@ import sys
 from restday.clock import Clock
 from restday.config import Config
 from restday.integrations.strava import RedirectListener, StravaClient, StravaError
-from restday.storage import STRAVA_PARSERS
 from restday.store import Store
-from restday.sync import Fetcher, newest_start, store_result
+from restday.sync import STRAVA_PARSERS, Fetcher, newest_start, store_result
 
 AUTH_TIMEOUT_S = 300.0  # how long `restday strava auth` waits for the browser's redirect
 EXIT_OK = 0

@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from restday.exit_codes import EXIT_FAILURE, EXIT_OK
+from restday.cli.exit_codes import EXIT_FAILURE, EXIT_OK
+from restday.cli.report import STATUS_LINE, HistoryRow
 from restday.models import History, Recommendation, Status
-from restday.report import STATUS_LINE, HistoryRow
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from restday.cli import main
-from restday.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from restday.cli.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from tests.broker import Mosquitto
 from tests.conftest import BrokerFactory
 

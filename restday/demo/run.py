@@ -3,7 +3,7 @@
 A broker of its own (`demo_broker`: mosquitto if installed, else amqtt; `--broker` or
 $RESTDAY_DEMO_BROKER chooses), a temporary store, a generated config (athlete `demo`,
 Europe/Berlin, a generic scale and sleep tracker, no Strava account) and the real `Service` on a
-`FixedClock`, fed the story of `restday.demo_data` by `demo_story.Replay`. The watcher prints
+`FixedClock`, fed the story of `restday.demo.data` by `demo_story.Replay`. The watcher prints
 every notification and change of status as it arrives, then the final recommendation with its
 reasons. Then everything stops and the temporary folder goes; with `--keep`, the broker and the
 service stay up (the clock going on in real time) until Ctrl-C or SIGTERM.
@@ -25,7 +25,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from restday import demo_data
+from restday.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE
+from restday.cli.report import status_text
 from restday.clock import FixedClock
 from restday.config import (
     AthleteConfig,
@@ -37,16 +38,15 @@ from restday.config import (
     StorageConfig,
     StravaConfig,
 )
-from restday.daemon import demo_broker
-from restday.daemon.demo_story import DemoError, Replay, Screen, Tap, Watcher
 from restday.daemon.service import Service
-from restday.events import InboundMessage
-from restday.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE
+from restday.demo import broker as demo_broker
+from restday.demo import data as demo_data
+from restday.demo.sample import SAMPLE_TZ, sample_activities
+from restday.demo.story import DemoError, Replay, Screen, Tap, Watcher
 from restday.integrations.mqtt import MqttLink
-from restday.report import status_text
+from restday.integrations.mqtt.message import InboundMessage
+from restday.integrations.mqtt.topics import Topics
 from restday.rules.settings import DecisionConfig, RulesConfig
-from restday.sample import SAMPLE_TZ, sample_activities
-from restday.topics import Topics
 
 ATHLETE = "demo"
 ATHLETE_NAME = "Demo runner"
