@@ -9,26 +9,20 @@ from __future__ import annotations
 import secrets
 import sys
 
+from restday.cli.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from restday.clock import Clock
-from restday.config import Config
+from restday.config import STRAVA_NOT_CONFIGURED, Config
 from restday.integrations.strava import RedirectListener, StravaClient, StravaError
 from restday.store import Store
 from restday.sync import STRAVA_PARSERS, Fetcher, newest_start, store_result
 
 AUTH_TIMEOUT_S = 300.0  # how long `restday strava auth` waits for the browser's redirect
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_CONFIG = 78
-NOT_CONFIGURED = (
-    "strava.client_id and strava.client_secret: set both (from your API application at "
-    "https://www.strava.com/settings/api) to use Strava"
-)
 
 
 def _client(config: Config, clock: Clock) -> StravaClient | None:
     client = StravaClient(config.strava, config.token_path(), clock=clock)
     if not client.configured:
-        print(f"restday: configuration error: {NOT_CONFIGURED}", file=sys.stderr)
+        print(f"restday: configuration error: {STRAVA_NOT_CONFIGURED}", file=sys.stderr)
         return None
     return client
 

@@ -72,6 +72,10 @@ FIRST_PRINTABLE = 0x20  # characters below this (and DEL) have no place in a top
 DELETE = 0x7F
 MAX_TOPIC_BYTES = 1024  # far below MQTT's 65,535; a longer topic is a mistake
 URL_SCHEMES = ("http", "https")
+STRAVA_NOT_CONFIGURED = (  # one sentence for the CLI's error, the service's log, the client's
+    "Strava is not configured: set strava.client_id and strava.client_secret (from your API "
+    "application at https://www.strava.com/settings/api)"
+)
 
 _config_file: ContextVar[Path | None] = ContextVar("restday_config_file", default=None)
 

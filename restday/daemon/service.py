@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from restday.clock import Clock, SystemClock
-from restday.config import Config
+from restday.config import STRAVA_NOT_CONFIGURED, Config
 from restday.daemon import systemd
 from restday.daemon.events import Event, Tick
 from restday.daemon.schedule import build_scheduler, missed_morning
@@ -81,8 +81,8 @@ class Service:
     def start(self) -> None:
         if self.sync is None:
             log.info(
-                "Strava is not configured (strava.client_id, strava.client_secret): "
-                "running on the MQTT inputs and the imported activities only"
+                "%s; running on the MQTT inputs and the imported activities only",
+                STRAVA_NOT_CONFIGURED,
             )
         self.worker.start()
         today = self.clock.now().astimezone(self.config.profile().timezone).date()

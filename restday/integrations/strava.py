@@ -1,4 +1,4 @@
-"""Strava over HTTP (DESIGN.md §2, issue 4): the only module that talks to Strava.
+"""Strava over HTTP (DESIGN.md §2): the only module that talks to Strava.
 
 stravalib does the requests, through a `requests.Session` whose adapter sends everything
 meant for https://www.strava.com to `strava.api_url` and gives every request a timeout.
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from restday.clock import Clock, SystemClock
-from restday.config import StravaConfig
+from restday.config import STRAVA_NOT_CONFIGURED, StravaConfig
 from restday.integrations.strava_auth import AUTH_HINT, Refusal, describe, network_reason
 from restday.integrations.strava_auth import AuthRequired as AuthRequired
 from restday.integrations.strava_auth import RateLimited as RateLimited
@@ -64,7 +64,6 @@ RATE_HEADERS = (
     ("X-ReadRateLimit-Limit", "X-ReadRateLimit-Usage"),
 )
 SILENCE_ENV = "SILENCE_TOKEN_WARNINGS"  # stravalib's switch for its credentials warnings
-NOT_CONFIGURED = "Strava is not configured: set strava.client_id and strava.client_secret"
 
 T = TypeVar("T")
 
@@ -231,7 +230,7 @@ class StravaClient:
     def exchange_code(self, code: str, *, scope: str = "") -> Token:
         """Trade the redirect's code for tokens and save them; `scope`: what was accepted."""
         if not self.configured:
-            raise StravaError(NOT_CONFIGURED)
+            raise StravaError(STRAVA_NOT_CONFIGURED)
         if scope and not {part.strip() for part in scope.split(",")} & ACTIVITY_SCOPES:
             raise StravaError(
                 "Strava was authorized without access to your activities: "
@@ -332,7 +331,7 @@ class StravaClient:
 
     def _usable_token(self) -> Token:
         if not self.configured:
-            raise StravaError(NOT_CONFIGURED)
+            raise StravaError(STRAVA_NOT_CONFIGURED)
         if self._unsaved is not None:
             self._save(self._unsaved)  # a refreshed token the disk refused before
         token = self._tokens.load()
@@ -473,7 +472,7 @@ class StravaClient:
 
     def _client_id(self) -> int:
         if not self.configured:
-            raise StravaError(NOT_CONFIGURED)
+            raise StravaError(STRAVA_NOT_CONFIGURED)
         if not self._config.client_id.strip().isdigit():
             raise StravaError(
                 "strava.client_id must be the number shown at https://www.strava.com/settings/api"

@@ -282,12 +282,6 @@ class Store:
             row = self._conn.execute(_COUNTS).fetchone()
         return StoreCounts(*row)
 
-    def newest_activity_start(self) -> datetime | None:
-        """The start of the newest stored activity (where a Strava sync resumes), if any."""
-        with self._failing("read"):
-            (newest,) = self._conn.execute("SELECT max(start_at) FROM activity").fetchone()
-        return None if newest is None else datetime.fromisoformat(newest)
-
 
 def _read_only_uri(path: Path) -> str:
     """An SQLite URI that reads `path` and writes nothing. On a read-only file system with no
