@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from restday import config as config_module
+from restday.config import timezones as config_module
 from restday.cli import main
 from restday.config import (
     MASK,
