@@ -53,17 +53,21 @@ def read_history(conn: sqlite3.Connection, after: str) -> History:
     t = datetime.fromisoformat
     return History(
         activities=tuple(
-            [Activity(i, n, s, t(at), d, m, e, ah, mh, ss, c, g, w)
-             for i, n, s, at, d, m, e, ah, mh, ss, c, g, w in activities]
+            [
+                Activity(i, n, s, t(at), d, m, e, ah, mh, ss, c, g, w)
+                for i, n, s, at, d, m, e, ah, mh, ss, c, g, w in activities
+            ]
         ),
         sleeps=tuple(
-            [SleepSession(t(end), h, None if st is None else t(st), hrv, rhr, src)
-             for end, h, st, hrv, rhr, src in sleeps]
+            [
+                SleepSession(t(end), h, None if st is None else t(st), hrv, rhr, src)
+                for end, h, st, hrv, rhr, src in sleeps
+            ]
         ),
         body=tuple([BodyMeasurement(t(at), kg, w, src) for at, kg, w, src in body]),
         pains=tuple([PainReport(t(at), level) for at, level in pains]),
         gear=tuple([Gear(i, n, d, bool(p), bool(r)) for i, n, d, p, r in gear]),
-    )  # fmt: skip
+    )
 
 
 def write(conn: sqlite3.Connection, sql: str, row: Sequence[object], what: str) -> int:
@@ -76,10 +80,21 @@ def write(conn: sqlite3.Connection, sql: str, row: Sequence[object], what: str) 
 
 def activity_row(a: Activity, raw: str) -> tuple[object, ...]:
     return (
-        a.id, a.name, a.sport_type, ts(a.start), a.distance_m, a.moving_time_s,
-        a.elapsed_time_s, a.average_heartrate, a.max_heartrate, a.suffer_score, a.cadence_spm,
-        a.gear_id, a.workout_type, raw,
-    )  # fmt: skip
+        a.id,
+        a.name,
+        a.sport_type,
+        ts(a.start),
+        a.distance_m,
+        a.moving_time_s,
+        a.elapsed_time_s,
+        a.average_heartrate,
+        a.max_heartrate,
+        a.suffer_score,
+        a.cadence_spm,
+        a.gear_id,
+        a.workout_type,
+        raw,
+    )
 
 
 def gear_row(g: Gear, position: int, raw: str) -> tuple[object, ...]:

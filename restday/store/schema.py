@@ -77,9 +77,19 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 _TABLES = frozenset(
-    {"activity", "gear", "sleep", "sleep_replaced", "body", "pain", "unparsed", "counter",
-     "sent", "state"}
-)  # fmt: skip
+    {
+        "activity",
+        "gear",
+        "sleep",
+        "sleep_replaced",
+        "body",
+        "pain",
+        "unparsed",
+        "counter",
+        "sent",
+        "state",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,9 +52,16 @@ def sleeps_overlap(a: SleepSession, b: SleepSession) -> bool:
 
 def row(session: SleepSession, raw: str, received_at: datetime) -> tuple[object, ...]:
     """The session's row in `sleep`; a `ValueError` if it is under `MIN_SLEEP_SESSION_MIN`."""
-    values = (ts(session.end), None if session.start is None else ts(session.start),
-              session.hours, session.hrv_ms, session.resting_hr, session.source,
-              ts(received_at), raw)  # fmt: skip
+    values = (
+        ts(session.end),
+        None if session.start is None else ts(session.start),
+        session.hours,
+        session.hrv_ms,
+        session.resting_hr,
+        session.source,
+        ts(received_at),
+        raw,
+    )
     if not session.hours * 60 >= MIN_SLEEP_SESSION_MIN:  # NaN too
         raise ValueError(
             f"cannot store sleep of {session.hours} h: under {MIN_SLEEP_SESSION_MIN} min"
@@ -116,8 +123,10 @@ def settle(conn: sqlite3.Connection) -> None:
         log.info(
             "upgrade: %d overlapping sleep sessions replaced by the one received last (kept "
             "in `sleep_replaced`), %d under %d min kept aside in `unparsed`",
-            len(replaced), short, MIN_SLEEP_SESSION_MIN,
-        )  # fmt: skip
+            len(replaced),
+            short,
+            MIN_SLEEP_SESSION_MIN,
+        )
 
 
 def _stored_span(end_at: str, start_at: str | None, hours: float) -> Span:

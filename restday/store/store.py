@@ -77,8 +77,13 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise errors.cannot_use(path, exc) from None
         try:
-            prepare(conn, str(path), read_only=read_only, busy_timeout_ms=busy_timeout_ms,
-                    parsers=parsers)  # fmt: skip
+            prepare(
+                conn,
+                str(path),
+                read_only=read_only,
+                busy_timeout_ms=busy_timeout_ms,
+                parsers=parsers,
+            )
             if not read_only and folders.refusal(path.parent) == errno.EROFS:
                 # SQLite opens it all the same when a write-ahead log was left behind, read
                 # only, without a word: the first write would fail
@@ -171,8 +176,9 @@ class Store:
                 if row is not None and row[0] == raw:
                     unchanged += 1
                     continue
-                write(self._conn, PUT_ACTIVITY, activity_row(activity, raw),
-                      f"activity {activity.id}")  # fmt: skip
+                write(
+                    self._conn, PUT_ACTIVITY, activity_row(activity, raw), f"activity {activity.id}"
+                )
                 added, updated = (added + 1, updated) if row is None else (added, updated + 1)
                 if row is None:
                     new.append(activity.id)
@@ -193,19 +199,29 @@ class Store:
         if replaced:
             log.info(
                 "sleep %s–%s (%.2f h, %s) replaced the overlapping %s",
-                ts(start), ts(end), session.hours, session.source,
+                ts(start),
+                ts(end),
+                session.hours,
+                session.source,
                 ", ".join(f"{ts(a)}–{ts(b)}" for a, b in replaced),
-            )  # fmt: skip
+            )
         return replaced is not None
 
     def add_body(self, m: BodyMeasurement, raw: str, received_at: datetime) -> bool:
         """Store a weigh-in; False if one at the same time with the same weight (0.01 kg)."""
         return self._add(
             "INSERT INTO body VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (ts(m.time), weight_key(m.weight_kg), m.weight_kg, m.water_pct,
-             m.source, ts(received_at), raw),
+            (
+                ts(m.time),
+                weight_key(m.weight_kg),
+                m.weight_kg,
+                m.water_pct,
+                m.source,
+                ts(received_at),
+                raw,
+            ),
             "weigh-in",
-        )  # fmt: skip
+        )
 
     def add_pain(self, p: PainReport, raw: str, received_at: datetime) -> bool:
         """Store a pain report; False if the same level at the same time is stored."""
@@ -247,8 +263,9 @@ class Store:
 
     def mark_sent(self, key: str, at: datetime) -> bool:
         """Record that the notification `key` went out; False if it had already."""
-        return self._add("INSERT INTO sent VALUES (?, ?) ON CONFLICT DO NOTHING",
-                         (key, ts(at)), "notification")  # fmt: skip
+        return self._add(
+            "INSERT INTO sent VALUES (?, ?) ON CONFLICT DO NOTHING", (key, ts(at)), "notification"
+        )
 
     def was_sent(self, key: str) -> bool:
         with self._failing("read"):
