@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.bro
 from bench.bench_evaluate import build_store
 from bench.bench_mqtt_relay import PING, PONG, client, subscribe
 from restday.demo.sample import sample_activities
-from restday.integrations.strava_auth import Token, TokenStore
+from restday.integrations.strava import Token, TokenStore
 from restday.store import Store
 from restday.sync import ingest_activities
 from tests.broker import Mosquitto

@@ -42,8 +42,11 @@ def importers(prefix: str) -> set[str]:
             {f"restday/store/{m}.py" for m in ("errors", "rows", "schema", "sleep", "store")},
         ),
         ("apscheduler", {"restday/daemon/schedule.py"}),
-        ("stravalib", {"restday/integrations/strava.py"}),
-        ("requests", {"restday/integrations/strava.py"}),
+        (
+            "stravalib",
+            {f"restday/integrations/strava/{m}.py" for m in ("client", "session")},
+        ),
+        ("requests", {"restday/integrations/strava/session.py"}),
         ("matplotlib", {"restday/cli/plot.py"}),
     ],
 )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from restday.config import Config
 from restday.integrations.mqtt.topics import Topics
-from restday.integrations.strava_auth import TokenStore
+from restday.integrations.strava import TokenStore
 from restday.store.folders import why_unwritable
 
 
