@@ -19,7 +19,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from restday.config import timezones as config_module
 from restday.cli import main
 from restday.config import (
     MASK,
@@ -29,6 +28,7 @@ from restday.config import (
     load_config,
     resolve_config_path,
 )
+from restday.config import timezones as config_module
 from restday.config.errors import key_path
 from restday.rules.settings import RulesConfig, Sex
 
