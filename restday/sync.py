@@ -3,7 +3,7 @@
 The service and the commands go through here alike: `daemon/strava_sync.py` runs the
 service's syncs in job threads and the worker stores their results; `restday strava sync`
 fetches and stores in one go; `restday import FILE` stores a file of the same JSON. As
-strava-offline's `sync.py` does, this module joins the HTTP layer (`integrations/strava.py`)
+strava-offline's `sync.py` does, this module joins the HTTP layer (`integrations/strava/`)
 and the SQL layer (`restday.store`), which know nothing of each other. Nothing here sleeps,
 schedules or starts a thread.
 
