@@ -13,13 +13,18 @@ from restday.sync import SyncResult
 
 
 class Tick(enum.StrEnum):
-    """Scheduler and lifecycle events."""
+    """What the scheduler's jobs put on the queue (schedule.py)."""
 
     MORNING_REPORT = "morning_report"  # the daily report at schedule.morning_report
     DAY_ROLLOVER = "day_rollover"  # just after local midnight: day-based rules roll over
-    CONNECTED = "connected"  # (re)connected to the broker: re-publish everything retained
     HOUSEKEEPING = "housekeeping"  # once a minute: publish diagnostics held back by the limit
+
+
+class Lifecycle(enum.StrEnum):
+    """What the service tells the worker about the service itself (service.py)."""
+
+    CONNECTED = "connected"  # (re)connected to the broker: re-publish everything retained
     STOP = "stop"  # SIGTERM/SIGINT: finish, publish offline, close
 
 
-Event = InboundMessage | Tick | SyncResult
+Event = InboundMessage | Tick | Lifecycle | SyncResult

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from restday.clock import Clock, SystemClock
 from restday.config import STRAVA_NOT_CONFIGURED, Config
 from restday.daemon import systemd
-from restday.daemon.events import Event, Tick
+from restday.daemon.events import Event, Lifecycle, Tick
 from restday.daemon.schedule import build_scheduler, missed_morning
 from restday.daemon.worker import Worker
 from restday.integrations.mqtt import MqttLink
@@ -51,7 +51,7 @@ class Service:
             config.mqtt,
             subscriptions=self.topics.subscriptions,
             on_message=lambda message: self.worker.put(message),
-            on_connected=lambda: self.worker.put(Tick.CONNECTED),
+            on_connected=lambda: self.worker.put(Lifecycle.CONNECTED),
             clock=self.clock,
         )
         self.sync = _strava_sync(config, self.clock, lambda e: self.worker.put(e),
@@ -121,7 +121,7 @@ class Service:
         if self._watchdog is not None:
             self._watchdog.stop()
         self.scheduler.shutdown(wait=False)
-        self.worker.put(Tick.STOP)
+        self.worker.put(Lifecycle.STOP)
         if not self.worker.join(WORKER_JOIN_S):
             log.warning("the worker did not finish its queue in %.0f s", WORKER_JOIN_S)
         self.link.stop(LINK_STOP_S)

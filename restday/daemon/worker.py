@@ -1,11 +1,13 @@
 """The one thread that owns the store and the engine.
 
 Everything arrives as an event on `Worker.put` (paho's thread, the scheduler's jobs and the
-service only enqueue). For each event the worker writes the store, acknowledges the input,
-re-evaluates, and publishes: the retained state when it changed, notifications once per
-cause, diagnostics at most once a minute (at once when the store fails or recovers). No
-exception in a handler stops the worker; a store that cannot be written holds the inputs
-(inputs.py) while evaluating and publishing go on from memory.
+service only enqueue). A message, top to bottom: `_message` hands it to held.py, which stores
+it with inputs.py (or holds it while the store cannot take it); `_apply` adds what was stored
+to the history (stored.py); `evaluate_and_publish` evaluates and publishes what changed
+(publishing.py): the retained state, notifications once per cause. Then `handle` acknowledges
+what the store made durable (held.py) and publishes the diagnostics when due
+(diagnostics.py). No exception in a handler stops the worker; a store that cannot be written
+holds the inputs while evaluating and publishing go on from memory.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Protocol
 
-from restday import __version__, sync
+from restday import sync
 from restday.clock import Clock
 from restday.config import Config
 from restday.daemon import notifications, sync_results
-from restday.daemon.events import Event, Tick
-from restday.daemon.inputs import InputHandler, Outcome, Stored
+from restday.daemon.diagnostics import Diagnostics
+from restday.daemon.events import Event, Lifecycle, Tick
+from restday.daemon.held import HeldInputs
+from restday.daemon.inputs import InputHandler, Outcome
+from restday.daemon.publishing import ChangePublisher, Publisher
+from restday.daemon.stored import Stored
 from restday.integrations import homeassistant
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics
@@ -36,7 +41,6 @@ from restday.sync import SyncResult
 
 log = logging.getLogger(__name__)
 
-DIAGNOSTICS_MIN_INTERVAL = timedelta(minutes=1)  # a change is re-published at most this often
 HA_BIRTH_DEBOUNCE = timedelta(seconds=10)  # several HA births in a burst give one re-send
 QUEUE_POLL_S = 1.0  # the worker wakes this often even when idle (for `alive` checks)
 HEARTBEAT_STALE_S = 120.0  # no loop turn for this long means the worker is hung
@@ -44,14 +48,8 @@ LAST_SYNC_KEY = "strava_last_sync"  # store state: survives restarts for the dia
 AUTH_STATE_KEY = "strava_auth"  # store state: auth_required is sent once per refusal
 
 
-class Publisher(Protocol):
-    def publish(
-        self, topic: str, payload: str | bytes, *, retain: bool = False, qos: int = 0
-    ) -> None: ...
-
-
 class Worker:
-    """Consumes events until `Tick.STOP`; call `start()`, then `put()` from any thread."""
+    """Consumes events until `Lifecycle.STOP`; call `start()`, then `put()` from any thread."""
 
     def __init__(
         self,
@@ -65,10 +63,9 @@ class Worker:
         strava_auth: str = "not_configured",
     ) -> None:
         self.config = config
-        self._reconnects = reconnects
         self._request_sync = request_sync
         self.store = store
-        self.publisher = publisher
+        self.publisher = ChangePublisher(publisher)
         self.clock = clock
         self.topics = Topics.of(config)
         self.profile = config.profile()
@@ -76,28 +73,27 @@ class Worker:
         self._count_lock = threading.Lock()
         self._unfinished = 0  # events put but not yet handled
         self._thread = threading.Thread(target=self._run, name="restday-worker", daemon=True)
-        self._inputs = InputHandler(config, store, self.topics)
+        inputs = InputHandler(config, store, self.topics)
+        self._held = HeldInputs(store, config.store_path(), inputs.handle)
+        self.diagnostics = Diagnostics(
+            self.publisher,
+            self.topics.diagnostics,
+            store,
+            self._held,
+            clock,
+            reconnects=reconnects,
+            strava_auth=strava_auth,
+            last_sync=store.get_state(LAST_SYNC_KEY),
+        )
         self._history: History  # what evaluations from _pruned_at on read (`_remember`)
         self._pruned_at: datetime
         self._remember(store.history())
-        self._started = clock.now()
-        self._last_state: str | None = None
         self._shoes: tuple[str, ...] | None = None
         self._last_birth_resend: datetime | None = None
-        self._last_diag: str | None = None
-        self._last_diag_at: datetime | None = None
-        self._diag_store_ok = True  # the store's health as last published
-        self._figures = (store.counters(), store.counts())  # the last read, for diagnostics
         self._beat = time.monotonic()  # the loop's last turn (monotonic: a liveness measure)
         self._sent: set[str] = set()  # keys known to be in the store's `sent` table
         self.recommendation: Recommendation | None = None
-        self._context: Context  # the evaluation behind `recommendation` (set by `refresh`)
-        self._strava: dict[str, object] = {
-            "auth": strava_auth,
-            "last_sync": store.get_state(LAST_SYNC_KEY),
-            "last_error": None,
-            "calls_today": 0,
-        }
+        self._context: Context  # the evaluation behind `recommendation` (`evaluate_and_publish`)
 
     # --- thread ---------------------------------------------------------------------------
 
@@ -131,7 +127,7 @@ class Worker:
             except queue.Empty:
                 continue
             try:
-                if event is Tick.STOP:
+                if event is Lifecycle.STOP:
                     return
                 self.handle(event)
             except Exception:  # one bad event must never stop the service
@@ -151,24 +147,24 @@ class Worker:
         try:
             self._dispatch(event)
         finally:  # what was stored is acknowledged even if publishing failed
-            self._inputs.settle()  # after the new state went out: fsync, then acknowledge
-        self._diagnostics(force=False)
+            self._held.acknowledge_durable()  # after the new state went out: fsync, then ack
+        self.diagnostics.publish(force=False)
 
     def _dispatch(self, event: Event) -> None:
         if isinstance(event, InboundMessage):
             self._message(event)
         elif isinstance(event, SyncResult):
             self._sync_result(event)
-        elif event is Tick.CONNECTED:
+        elif event is Lifecycle.CONNECTED:
             self._republish_all()
         elif event is Tick.MORNING_REPORT:
-            rec = self.refresh()
+            rec = self.evaluate_and_publish()
             self._notify(notifications.morning(rec, self._today()))
         elif event is Tick.DAY_ROLLOVER:
             self._sent.clear()  # a cache of the store's `sent` table: bounded to about a day
-            self.refresh()
+            self.evaluate_and_publish()
         elif event is Tick.HOUSEKEEPING:
-            self._apply(self._inputs.retry(self.clock.now()))
+            self._apply(self._held.retry(self.clock.now()))
 
     def _message(self, msg: InboundMessage) -> None:
         if msg.topic == self.topics.ha_status:
@@ -176,7 +172,7 @@ class Worker:
             if msg.payload.strip() == b"online":
                 self._ha_birth()
             return
-        self._apply(self._inputs.take(msg))  # each acknowledged once its input is stored
+        self._apply(self._held.take(msg))  # stored, or held while the store cannot take it
 
     def _apply(self, outcomes: list[Stored | Outcome]) -> None:
         """The inputs just stored into the history; one evaluation for them all."""
@@ -187,38 +183,32 @@ class Worker:
                 stored = True
                 history = outcome.history_with(history)
                 if outcome.pain_level is not None:
-                    self.publisher.publish(
-                        self.topics.pain, str(outcome.pain_level), retain=True, qos=1
-                    )
+                    self._echo_pain(outcome.pain_level, force=False)
             elif outcome == "sync":
                 asked = True
                 self._request_sync()  # in a job thread; its result comes back as an event
         if stored:
             self._remember(history)
         if stored or asked:
-            self.refresh(force=asked)
+            self.evaluate_and_publish(force=asked)
 
     def _sync_result(self, result: SyncResult) -> None:
-        before = self._strava["auth"]
-        self._strava.update(
-            auth=result.auth, last_error=result.error, calls_today=result.calls_today
-        )
-        if result.error is None and result.auth == "ok":
-            self._strava["last_sync"] = result.finished_at.isoformat(timespec="seconds")
+        before = self.diagnostics.strava["auth"]
+        last_sync = self.diagnostics.sync_finished(result)
         try:  # a store that fails loses nothing: the next sync resumes from the history
             was = self.store.get_state(AUTH_STATE_KEY)
             with self.store.batch():
-                if result.error is None and result.auth == "ok":
-                    self.store.set_state(LAST_SYNC_KEY, str(self._strava["last_sync"]))
+                if last_sync is not None:
+                    self.store.set_state(LAST_SYNC_KEY, last_sync)
                 report = sync.store_result(self.store, result)
                 self.store.set_state(AUTH_STATE_KEY, result.auth)
-            self._inputs.wrote()
+            self._held.another_write_committed()
             if report is not None or result.athlete is not None:
                 self._remember(self.store.history())
         except StoreError as exc:
-            self._inputs.health.failed(exc)
+            self._held.health.failed(exc)
             was, report = str(before), None
-        rec = self.refresh()
+        rec = self.evaluate_and_publish()
         new_ids = sync.post_run_candidates(result, report)
         if new_ids:
             for note in sync_results.post_runs(
@@ -229,7 +219,7 @@ class Worker:
             since = result.finished_at.isoformat(timespec="seconds")
             self._notify(notifications.auth_required(since, result.error or ""))
 
-    # --- publishing -----------------------------------------------------------------------
+    # --- evaluating and publishing --------------------------------------------------------
 
     def _remember(self, history: History) -> None:
         """Keep of `history` what evaluations from now on can read: every activity, and the
@@ -238,14 +228,15 @@ class Worker:
         now = self.clock.now()
         self._history, self._pruned_at = prune(history, now, self.profile, self.config.rules), now
 
-    def refresh(self, *, force: bool = False) -> Recommendation:
-        """Evaluate now; publish the state if it changed and any notification now due."""
+    def evaluate_and_publish(self, *, force: bool = False) -> Recommendation:
+        """Evaluate now; publish the state if it changed (or `force`), discovery if the shoes
+        changed, and any notification now due."""
         now = self.clock.now()
         if now < self._pruned_at:  # the clock went back (a Pi without a real-time clock, say)
             try:  # what was pruned for the later time may be read again: the store has it all
                 self._remember(self.store.history())
             except StoreError as exc:
-                self._inputs.health.failed(exc)
+                self._held.health.failed(exc)
         self._context = Context.build(self._history, now, self.profile)
         rec = evaluate_context(self._context, self.config.rules, self.config.decision)
         self.recommendation = rec
@@ -254,12 +245,12 @@ class Worker:
             self._discovery(removed=tuple(set(self._shoes) - set(shoes)))
         self._shoes = shoes
         payload = rec.to_payload()
-        comparable = json.dumps({k: v for k, v in payload.items() if k != "evaluated_at"})
-        if force or comparable != self._last_state:
-            self._last_state = comparable
-            self.publisher.publish(
-                self.topics.state, json.dumps(payload, ensure_ascii=False), retain=True, qos=1
-            )
+        self.publisher.publish_changed(
+            self.topics.state,
+            json.dumps(payload, ensure_ascii=False),
+            compared=json.dumps({k: v for k, v in payload.items() if k != "evaluated_at"}),
+            force=force,
+        )
         for note in notifications.due(rec, self._today()):
             self._notify(note)
         return rec
@@ -271,7 +262,7 @@ class Worker:
         try:
             first = self.store.mark_sent(note.key, self.clock.now())
         except StoreError as exc:  # sent all the same: a restart may send it a second time
-            self._inputs.health.failed(exc)
+            self._held.health.failed(exc)
             first = True
         if first:
             log.info("notification %s: %s", note.event_type, note.title)
@@ -284,17 +275,20 @@ class Worker:
         try:
             return self.store.was_sent(key)
         except StoreError as exc:  # unknown: treated as not sent (advice repeated, not lost)
-            self._inputs.health.failed(exc)
+            self._held.health.failed(exc)
             return False
 
     def _republish_all(self) -> None:
         """After every (re)connect: discovery, state, diagnostics, the pain echo."""
         self._discovery()
-        self.refresh(force=True)
-        self._diagnostics(force=True)
-        level = self._inputs.last_pain_level(self._history)
-        if level is not None:
-            self.publisher.publish(self.topics.pain, str(level), retain=True, qos=1)
+        self.evaluate_and_publish(force=True)
+        self.diagnostics.publish(force=True)
+        if self._history.pains:
+            self._echo_pain(self._history.pains[-1].level, force=True)
+
+    def _echo_pain(self, level: int, *, force: bool) -> None:
+        """The pain level now, retained: what Home Assistant's pain number shows."""
+        self.publisher.publish_changed(self.topics.pain, str(level), force=force)
 
     def _ha_birth(self) -> None:
         now = self.clock.now()
@@ -303,7 +297,7 @@ class Worker:
             return
         self._last_birth_resend = now
         self._discovery()
-        self.refresh(force=True)
+        self.evaluate_and_publish(force=True)
 
     def _discovery(self, removed: tuple[str, ...] = ()) -> None:
         shoes = self.recommendation.metrics.shoes if self.recommendation else ()
@@ -311,45 +305,6 @@ class Worker:
             self.config, shoes, removed_shoes=sorted(removed)
         )
         self.publisher.publish(topic, payload, retain=True, qos=1)
-
-    def _diagnostics(self, *, force: bool) -> None:
-        now = self.clock.now()
-        last = self._last_diag_at
-        force = force or self._inputs.health.ok != self._diag_store_ok  # failed or recovered
-        if not force and last is not None and abs(now - last) < DIAGNOSTICS_MIN_INTERVAL:
-            return  # the housekeeping tick publishes a change once the minute is over
-        payload = self.diagnostics()
-        comparable = json.dumps({k: v for k, v in payload.items() if k != "uptime_s"})
-        if not force and comparable == self._last_diag:
-            return
-        self._last_diag, self._last_diag_at = comparable, now
-        self._diag_store_ok = self._inputs.health.ok
-        self.publisher.publish(self.topics.diagnostics, json.dumps(payload), retain=True, qos=1)
-
-    def diagnostics(self) -> dict[str, object]:
-        try:
-            self._figures = (self.store.counters(), self.store.counts())
-        except StoreError as exc:  # the last figures read stand
-            self._inputs.health.failed(exc)
-        counters, counts = self._figures
-        stored = {"scale": counts.weigh_ins, "sleep": counts.sleeps, "pain": counts.pains}
-        health = self._inputs.health
-        return {
-            "version": __version__,
-            "uptime_s": int((self.clock.now() - self._started).total_seconds()),
-            "inputs": {
-                kind: {
-                    "stored": stored[kind],
-                    "duplicates": counters.get(kind, {}).get("duplicates", 0),
-                    "rejected": counters.get(kind, {}).get("rejected", 0),
-                }
-                for kind in ("scale", "sleep", "pain")
-            },
-            "activities": counts.activities,
-            "strava": dict(self._strava),
-            "mqtt": {"reconnects": self._reconnects()},
-            "store": {"ok": health.ok, "error": health.error, "held": self._inputs.held},
-        }
 
     def _today(self) -> date:
         return self.clock.now().astimezone(self.profile.timezone).date()

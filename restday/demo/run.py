@@ -135,8 +135,8 @@ def _play(
         _greet(watcher, devices)
         _header(screen, broker)
         service = Service(config, clock=clock)
-        tap = Tap(service.worker.publisher, [topics.state, topics.notification])
-        service.worker.publisher = tap  # counts what the watcher should receive
+        tap = Tap(service.worker.publisher.out, [topics.state, topics.notification])
+        service.worker.publisher.out = tap  # counts what the watcher should receive
         service.start()
         try:
             replay = Replay(service, clock, devices, tap, watcher)

@@ -22,8 +22,8 @@ from typing import TextIO
 
 from restday.clock import FixedClock
 from restday.daemon.events import Event, Tick
+from restday.daemon.publishing import Publisher
 from restday.daemon.service import Service
-from restday.daemon.worker import Publisher
 from restday.demo import data as demo_data
 from restday.demo.sample import SAMPLE_TZ
 from restday.integrations.mqtt import MqttLink

@@ -97,7 +97,7 @@ def test_bad_inputs_are_counted_and_the_next_valid_one_is_handled(
         probe.publish(scale, '{"weight": 71.2, "timestamp": "2026-11-20T07:00"}')
         probe.publish(topics.pain_set, "3")
         assert probe.wait_for(topics.pain).payload == b"3"
-        assert wait_until(lambda: service.worker.diagnostics()["inputs"] == {
+        assert wait_until(lambda: service.worker.diagnostics.payload()["inputs"] == {
             "scale": {"stored": 1, "duplicates": 0, "rejected": 5},
             "sleep": {"stored": 0, "duplicates": 0, "rejected": 0},
             "pain": {"stored": 1, "duplicates": 0, "rejected": 4},
@@ -141,7 +141,7 @@ def test_a_device_flooding_a_topic_with_bad_messages_gives_one_warning_an_hour(
         assert (
             f"({FLOOD} more rejected on this topic since 09:00, logged at DEBUG)" in warnings()[1]
         )
-        rejected = service.worker.diagnostics()["inputs"]["scale"]["rejected"]  # type: ignore[index]
+        rejected = service.worker.diagnostics.payload()["inputs"]["scale"]["rejected"]  # type: ignore[index]
         assert rejected == FLOOD + 2  # every one counted
 
 

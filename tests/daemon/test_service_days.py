@@ -60,7 +60,7 @@ def test_a_retained_weigh_in_replayed_on_restart_is_stored_once(
     with running(config) as service:
         assert wait_until(
             lambda: (
-                service.worker.diagnostics()["inputs"]["scale"]  # type: ignore[index]
+                service.worker.diagnostics.payload()["inputs"]["scale"]  # type: ignore[index]
                 == {"stored": 1, "duplicates": 1, "rejected": 0}
             )
         )
@@ -113,7 +113,7 @@ def test_a_sleep_as_android_night_becomes_one_session_without_its_pause(
         while slept is None:
             slept = state_of(probe, topics)["metrics"]["last_sleep_h"]
         assert slept == 7.5  # 8 h from start to stop, less the half-hour pause
-        assert wait_until(lambda: service.worker.diagnostics()["inputs"]["sleep"]  # type: ignore[index]
+        assert wait_until(lambda: service.worker.diagnostics.payload()["inputs"]["sleep"]  # type: ignore[index]
                           == {"stored": 1, "duplicates": 0, "rejected": 1})  # fmt: skip
 
 

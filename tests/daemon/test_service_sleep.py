@@ -48,7 +48,7 @@ def test_a_second_devices_night_replaces_the_first_and_a_ten_minute_one_is_rejec
         sleep_reaches(7.5, 5.5)  # the ring's 7.5 h, not 13 h
         assert wait_until(
             lambda: (
-                service.worker.diagnostics()["inputs"]["sleep"]  # type: ignore[index]
+                service.worker.diagnostics.payload()["inputs"]["sleep"]  # type: ignore[index]
                 == {"stored": 1, "duplicates": 1, "rejected": 1}
             )
         )

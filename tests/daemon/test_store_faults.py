@@ -26,10 +26,10 @@ import pytest
 
 from restday.clock import FixedClock
 from restday.config import Config
+from restday.daemon.diagnostics import DIAGNOSTICS_MIN_INTERVAL
 from restday.daemon.events import Tick
-from restday.daemon.inputs import MAX_HELD
+from restday.daemon.held import MAX_HELD
 from restday.daemon.service import Service
-from restday.daemon.worker import DIAGNOSTICS_MIN_INTERVAL
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics
 from restday.store import Store
@@ -201,7 +201,7 @@ def housekeeping(service: Service, clock: FixedClock) -> None:
 
 
 def held(service: Service) -> int:
-    return int(service.worker.diagnostics()["store"]["held"])  # type: ignore[index]
+    return int(service.worker.diagnostics.payload()["store"]["held"])  # type: ignore[index]
 
 
 def messages(caplog: pytest.LogCaptureFixture, level: int, text: str) -> list[str]:
@@ -250,7 +250,7 @@ def test_held_weigh_ins_are_stored_once_in_order_when_the_disk_has_room_again(
             probe.publish(scale, weigh_in(5, start))
         assert store_section(probe, topics, ok=True, error=None, held=0)  # at once again
         assert stored_times(db) == [start + timedelta(seconds=i) for i in order]
-        assert service.worker.diagnostics()["inputs"]["scale"]["rejected"] == 1  # type: ignore[index]
+        assert service.worker.diagnostics.payload()["inputs"]["scale"]["rejected"] == 1  # type: ignore[index]
         assert len(messages(caplog, logging.WARNING, "rejected")) == 1
         assert messages(caplog, logging.INFO, "handled the 4 inputs held meanwhile")
     with running(config, clock):  # anything not acknowledged would be delivered again now
@@ -315,12 +315,12 @@ def test_a_strava_sync_while_the_disk_is_full_loses_no_run_and_no_traceback(
         service.worker.put(synced)
         assert wait_until(service.worker.drained)
         assert service.worker.newest_start is None  # the next sync asks Strava again
-        assert service.worker.diagnostics()["store"]["ok"] is False  # type: ignore[index]
+        assert service.worker.diagnostics.payload()["store"]["ok"] is False  # type: ignore[index]
         disk.free()
         service.worker.put(synced)  # the next sync brings the same run
         assert wait_until(service.worker.drained)
         assert service.worker.newest_start == run(DAY, 10.0, hour=7.0).start
-        assert service.worker.diagnostics()["store"]["ok"] is True  # type: ignore[index]
+        assert service.worker.diagnostics.payload()["store"]["ok"] is True  # type: ignore[index]
     assert len(messages(caplog, logging.ERROR, "")) == 1  # the outage; no traceback
 
 

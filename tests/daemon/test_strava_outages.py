@@ -75,12 +75,13 @@ def test_an_hour_of_strava_errors_then_the_sync_resumes(
         for _ in range(4):  # an hour of polls, each answered 503
             clock.advance(POLL)
             sync.poll()
-        assert wait_until(lambda: "503" in str(service.worker.diagnostics()["strava"]))
+        assert wait_until(lambda: "503" in str(service.worker.diagnostics.payload()["strava"]))
         strava.add(summary_activity(200, clock.now().astimezone(UTC) - timedelta(hours=1), 9.0))
         clock.advance(POLL)
         sync.poll()
         assert wait_until(lambda: service.store.counts().activities == 6)
-        assert wait_until(lambda: service.worker.diagnostics()["strava"]["last_error"] is None)  # type: ignore[index]
+        diagnostics = service.worker.diagnostics.payload
+        assert wait_until(lambda: diagnostics()["strava"]["last_error"] is None)  # type: ignore[index]
 
 
 def test_sigterm_while_strava_hangs_still_exits_within_five_seconds(

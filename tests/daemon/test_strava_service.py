@@ -141,7 +141,8 @@ def test_revoked_access_notifies_once_keeps_mqtt_serving_and_recovers_after_new_
         clock.advance(timedelta(hours=7))  # the access token expired: a refresh is refused
         for _ in range(3):
             probe.publish(topics.sync_set, "PRESS")
-        assert wait_until(lambda: service.worker.diagnostics()["strava"]["auth"] == "required")  # type: ignore[index]
+        diagnostics = service.worker.diagnostics.payload
+        assert wait_until(lambda: diagnostics()["strava"]["auth"] == "required")  # type: ignore[index]
         calls = strava.count()
         probe.publish(topics.pain_set, "2")  # MQTT still serves
         assert probe.wait_for(topics.pain).payload == b"2"
@@ -153,6 +154,6 @@ def test_revoked_access_notifies_once_keeps_mqtt_serving_and_recovers_after_new_
         strava.add(summary_activity(99_002, clock.now() - timedelta(hours=1), 5.0))
         probe.publish(topics.sync_set, "PRESS")
         assert wait_until(lambda: service.store.counts().activities == 41)
-        assert service.worker.diagnostics()["strava"]["auth"] == "ok"  # type: ignore[index]
+        assert service.worker.diagnostics.payload()["strava"]["auth"] == "ok"  # type: ignore[index]
     kinds = [n["event_type"] for n in notes(probe, topics)]
     assert kinds.count("auth_required") == 1

@@ -1,0 +1,53 @@
+"""A new input in the store, and what it adds to the worker's history in memory.
+
+inputs.py returns a `Stored` for each input it stored; the worker adds it to the history it
+evaluates exactly as the store added it (a night in place of those it overlaps), so no
+evaluation has to read the store again.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from operator import attrgetter
+from typing import TypeVar
+
+from restday.models import BodyMeasurement, History, PainReport, SleepSession
+from restday.store import sleeps_overlap
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A new input in the store; `history_with` adds it to the worker's in-memory history."""
+
+    item: BodyMeasurement | SleepSession | PainReport
+
+    @property
+    def pain_level(self) -> int | None:
+        return self.item.level if isinstance(self.item, PainReport) else None
+
+    def history_with(self, history: History) -> History:
+        item = self.item
+        if isinstance(item, BodyMeasurement):
+            return replace(history, body=_insert(history.body, item, item.time, _body_time))
+        if isinstance(item, SleepSession):  # in place of those it overlaps, as in the store
+            sleeps = tuple([s for s in history.sleeps if not sleeps_overlap(s, item)])
+            return replace(history, sleeps=_insert(sleeps, item, item.end, _sleep_end))
+        return replace(history, pains=_insert(history.pains, item, item.time, _pain_time))
+
+
+_body_time = attrgetter("time")
+_sleep_end = attrgetter("end")
+_pain_time = attrgetter("time")
+
+
+def _insert(
+    items: tuple[T, ...], item: T, at: datetime, key: Callable[[T], datetime]
+) -> tuple[T, ...]:
+    """`items` (sorted by `key`) with `item` inserted in its place."""
+    index = bisect.bisect_right(items, at, key=key)
+    return (*items[:index], item, *items[index:])
