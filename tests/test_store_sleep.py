@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from restday.daemon.inputs import Stored
+from restday.daemon.stored import Stored
 from restday.models import History, Hours, SleepSession
 from restday.store import Store, sleeps_overlap
 from restday.sync import STRAVA_PARSERS

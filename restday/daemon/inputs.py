@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from restday.config import Config
-from restday.daemon.stored import Stored as Stored  # also where tests/test_store_sleep.py finds it
+from restday.daemon.stored import Stored
 from restday.integrations import devices
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics

@@ -54,8 +54,9 @@ class Service:
             on_connected=lambda: self.worker.put(Lifecycle.CONNECTED),
             clock=self.clock,
         )
-        self.sync = _strava_sync(config, self.clock, lambda e: self.worker.put(e),
-                                 lambda: self.worker.newest_start)  # fmt: skip
+        self.sync = _strava_sync(
+            config, self.clock, lambda e: self.worker.put(e), lambda: self.worker.newest_start
+        )
         self.worker = Worker(
             config,
             self.store,
