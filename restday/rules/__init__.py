@@ -5,7 +5,7 @@ Nothing here does I/O or reads the clock; `engine.evaluate` is the one entry poi
 
 from __future__ import annotations
 
-from restday.rules import body, efforts, habits, sleep, training
+from restday.rules import body, efforts, habits, sleep, spike, training
 from restday.rules.base import RuleSpec
 
 # Every rule of RULES.md, in the order its findings are listed at equal severity.
@@ -14,7 +14,7 @@ RULES: tuple[RuleSpec, ...] = (
     RuleSpec("sleep_short", sleep.sleep_short),
     RuleSpec("sleep_debt", sleep.sleep_debt),
     RuleSpec("weekly_increase", training.weekly_increase, needs_history=True),
-    RuleSpec("run_spike", training.run_spike, needs_history=True),
+    RuleSpec("run_spike", spike.run_spike, needs_history=True),
     RuleSpec("long_effort", efforts.long_effort),  # a marathon in week one needs its recovery
     RuleSpec("acwr", training.acwr, needs_history=True),
     RuleSpec("tsb", training.tsb, needs_history=True),

@@ -11,6 +11,8 @@ from restday.models import Finding, Severity
 from restday.rules.context import Context
 from restday.rules.families import family_of
 
+PERCENT = 100.0
+PCT_UNIT = "%"
 FLOAT_NOISE = 1e-9  # differences this small are rounding, not an excess over a threshold
 SHOWN_MAX_DECIMALS = 6  # messages never show more decimals than this
 
@@ -70,3 +72,11 @@ def shown(value: float, limit: float, digits: int = 1) -> str:
         if round(value, places) != round(limit, places):
             return f"{value:.{places}f}"
     return f"{value:.{SHOWN_MAX_DECIMALS}f}"
+
+
+def grade(value: float, levels: Sequence[tuple[float, Severity]]) -> tuple[Severity, float] | None:
+    """The first (limit, severity) of `levels` (highest limit first) that `value` exceeds."""
+    for limit, severity in levels:
+        if over(value, limit):
+            return severity, limit
+    return None

@@ -12,15 +12,13 @@ from datetime import date, time, timedelta
 
 from restday.models import Activity, Finding, Severity
 from restday.rules import settings
-from restday.rules.base import finding, over, shown
+from restday.rules.base import PCT_UNIT, PERCENT, finding, over, shown
 from restday.rules.context import Context
 from restday.rules.sources import LEGS_ACHING, LEGS_HURT, SORE_LEGS, cite
 
 CITE_DEHYDRATION = cite(LEGS_ACHING, LEGS_HURT, SORE_LEGS, "Sawka et al. (ACSM), MSSE 2007;39:377")
 CITE_WEIGHT_DROP = "Cheuvront et al., IJSNEM 2004;14:532; Cheuvront & Sawka 2005 (WUT)"
 
-PERCENT = 100.0
-PCT_UNIT = "%"
 
 RECENT_RUN_H = 24.0  # dehydration_post_run looks at the latest run that ended this long ago
 # Rehydration after exercise: 1.25–1.5 L of fluid per kg of body weight lost (Sawka 2007).

@@ -7,8 +7,9 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from restday.models import Finding, History, Metrics, Recommendation, ShoeMetric
 from restday.rules import RULES, body, guard, habits, sleep, training
-from restday.rules.context import Context, Prepared
+from restday.rules.context import Context
 from restday.rules.decision import decide, readiness
+from restday.rules.prepared import Prepared
 from restday.rules.settings import DecisionConfig, Profile, RulesConfig
 
 SPIKE_BASELINE_DAYS = 30  # run_spike compares with the longest run of the 30 days before today

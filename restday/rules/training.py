@@ -1,5 +1,5 @@
-"""Load rules: `weekly_increase`, `run_spike`, `acwr`, `tsb`, `monotony`, `no_rest_day`,
-`deload` (RULES.md v2).
+"""Load rules: `weekly_increase`, `acwr`, `tsb`, `monotony`, `no_rest_day`, `deload` (RULES.md
+v2); `run_spike` is in `spike.py`.
 
 "The last 7 days" are today-6 … today in the athlete's zone; a 7-day block `k` back is the
 7 days ending `7·k` days before today. A value must pass its threshold by more than float
@@ -13,12 +13,11 @@ import itertools
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from restday.models import Finding, Severity
 from restday.rules import settings
-from restday.rules.base import FLOAT_NOISE, finding, over, shown, under
+from restday.rules.base import PCT_UNIT, PERCENT, finding, grade, over, shown, under
 from restday.rules.context import Context
 from restday.rules.sources import (
     BUIST_2008,
@@ -37,7 +36,6 @@ from restday.rules.sources import (
 CITE_WEEKLY_INCREASE = cite(
     LEGS_ACHING, SORE_LEGS, RUN_WITH_SORE_LEGS, NIELSEN_2014, BUIST_2008, FRANDSEN_2025
 )
-CITE_RUN_SPIKE = FRANDSEN_2025
 CITE_ACWR = cite(POST_RUN_ACHES, GABBETT_2016, WILLIAMS_2017, IMPELLIZZERI_2021, FRANDSEN_2025)
 CITE_TSB = "Banister impulse–response model; TrainingPeaks PMC convention"
 CITE_MONOTONY = "Foster, MSSE 1998;30:1164"
@@ -46,11 +44,8 @@ CITE_DELOAD = POST_RUN_ACHES + " (deload every fourth week)"
 
 WEEK_DAYS = 7  # "the last 7 days": today-6 … today
 INCREASE_BASELINE_DAYS = 28  # weekly_increase's baseline: the 28 days before the last 7
-SPIKE_BASELINE_DAYS = 30  # run_spike's baseline: the 30 days before today
 MONOTONY_CAP = 10.0  # monotony of identical daily loads (SD 0), and the most ever shown
-PERCENT = 100.0
 
-PCT_UNIT = "%"
 RATIO_UNIT = "ratio"
 DAYS_UNIT = "days"
 LOAD_UNIT = "load"
@@ -112,7 +107,7 @@ def weekly_increase(ctx: Context, thresholds: settings.WeeklyIncrease) -> Sequen
         return []
     this_week = week_km(ctx)
     pct = (this_week / baseline - 1) * PERCENT
-    graded = _graded(
+    graded = grade(
         pct,
         (
             (thresholds.high_pct, Severity.MODERATE),
@@ -162,90 +157,6 @@ def weekly_increase(ctx: Context, thresholds: settings.WeeklyIncrease) -> Sequen
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class Spike:
-    """A day's longest run against the longest of the 30 days before it."""
-
-    day: date
-    km: float
-    minutes: float
-    baseline_km: float
-    pct: float
-    severity: Severity
-    limit: float
-
-
-def spike_on(ctx: Context, day: date, thresholds: settings.RunSpike) -> Spike | None:
-    """The spike of `day`'s longest run, if it passes a threshold."""
-    km = ctx.longest_run_by_day.get(day)
-    baseline = ctx.longest_run_between(day - timedelta(days=SPIKE_BASELINE_DAYS), day - _ONE_DAY)
-    if km is None or baseline is None or not over(baseline, 0):
-        return None
-    pct = (km / baseline - 1) * PERCENT
-    graded = _graded(
-        pct,
-        (
-            (thresholds.very_high_pct, Severity.STRONG),
-            (thresholds.high_pct, Severity.MODERATE),
-            (thresholds.caution_pct, Severity.CAUTION),
-        ),
-    )
-    if graded is None:
-        return None
-    runs = [a for a in ctx.activities_between(day, day) if a.is_run]
-    longest = max(runs, key=lambda a: a.distance_m)
-    return Spike(day, km, longest.moving_minutes, baseline, pct, *graded)
-
-
-def run_spike(ctx: Context, thresholds: settings.RunSpike) -> Sequence[Finding]:
-    """Today's spike, and those of the `carry_days` days before one step lower (a long run
-    keeps its severity on the next day): the most severe counts, today's first among equals."""
-    best: tuple[Spike, Severity] | None = None
-    for back in range(thresholds.carry_days + 1):
-        spike = spike_on(ctx, ctx.today - timedelta(days=back), thresholds)
-        if spike is None:
-            continue
-        severity = spike.severity
-        long_run = (
-            spike.km >= thresholds.keep_km - FLOAT_NOISE or spike.minutes >= thresholds.keep_minutes
-        )
-        if back and not (back == 1 and long_run):
-            carried = lower(severity)
-            if carried is None:  # a caution carried is silent
-                continue
-            severity = carried
-        if best is None or severity.rank > best[1].rank:
-            best = (spike, severity)
-    if best is None:
-        return []
-    spike, severity = best
-    when = _run_day_words(ctx, spike.day)
-    times = spike.km / spike.baseline_km
-    message = (
-        f"{when} {spike.km:.1f} km run was {shown(spike.pct, spike.limit, 0)} % longer "
-        f"({times:.1f}×) than your longest of the {SPIKE_BASELINE_DAYS} days before "
-        f"({spike.baseline_km:.1f} km; over {spike.limit:g} %). In 5,205 runners, single runs "
-        "over 10 % longer than the recent longest raised the injury risk (Frandsen 2025): "
-        + (
-            "take it easy while your legs absorb it."
-            if spike.day == ctx.today
-            else "give your legs an easier day to absorb it."
-        )
-    )
-    return [
-        finding(
-            "run_spike",
-            severity,
-            message,
-            value=spike.pct,
-            threshold=spike.limit,
-            unit=PCT_UNIT,
-            citation=CITE_RUN_SPIKE,
-            run_day=None if spike.day == ctx.today else spike.day,
-        )
-    ]
-
-
 def acwr(ctx: Context, thresholds: settings.Acwr) -> Sequence[Finding]:
     ratio = ctx.acwr
     if ratio is None:
@@ -255,7 +166,7 @@ def acwr(ctx: Context, thresholds: settings.Acwr) -> Sequence[Finding]:
         "week-to-week spikes were not linked to injuries while single-run spikes were "
         "(Frandsen 2025)"
     )
-    graded = _graded(
+    graded = grade(
         ratio,
         (
             (thresholds.high, Severity.MODERATE),
@@ -408,35 +319,3 @@ def _week_loads(ctx: Context, blocks: int) -> list[float] | None:
         last = ctx.today - timedelta(days=WEEK_DAYS * k)
         out.append(sum(ctx.loads_between(last - timedelta(days=WEEK_DAYS - 1), last)))
     return out
-
-
-_ONE_DAY = timedelta(days=1)
-_LOWER: dict[Severity, Severity] = {  # one step lower; a caution carried is silent
-    Severity.DOCTOR: Severity.STRONG,
-    Severity.STRONG: Severity.MODERATE,
-    Severity.MODERATE: Severity.CAUTION,
-}
-
-
-def lower(severity: Severity) -> Severity | None:
-    """One step lower (strong → moderate → caution → None: silent)."""
-    return _LOWER.get(severity)
-
-
-def _run_day_words(ctx: Context, day: date) -> str:
-    back = (ctx.today - day).days
-    if back == 0:
-        return "Today's"
-    if back == 1:
-        return "Yesterday's"
-    return f"{day:%A}'s"
-
-
-def _graded(
-    value: float, levels: Sequence[tuple[float, Severity]]
-) -> tuple[Severity, float] | None:
-    """The first (limit, severity) of `levels` (highest limit first) that `value` exceeds."""
-    for limit, severity in levels:
-        if over(value, limit):
-            return severity, limit
-    return None

@@ -40,21 +40,23 @@ from restday.models import (
     SportKind,
 )
 from restday.rules.context import (
-    ACUTE_DAYS,
-    ATL_DAYS,
-    CHRONIC_DAYS,
-    CTL_DAYS,
     NIGHT_ENDS_BY,
     PAIN_GUARD_DAYS,
     WINDOW_DAYS,
     Context,
-    Prepared,
     Timeline,
-    ewma_lambda,
     prune,
 )
 from restday.rules.engine import evaluate, evaluate_context, evaluate_days
 from restday.rules.load import SPORT_FACTOR, LoadSource, choose_source, trimp
+from restday.rules.prepared import (
+    ACUTE_DAYS,
+    ATL_DAYS,
+    CHRONIC_DAYS,
+    CTL_DAYS,
+    Prepared,
+    ewma_lambda,
+)
 from restday.rules.settings import (
     DehydrationPostRun,
     Hrv,

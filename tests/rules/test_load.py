@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from restday.models import Activity, History
-from restday.rules.context import CALIBRATION_DAYS, Context, ewma_lambda
+from restday.rules.context import CALIBRATION_DAYS, Context
 from restday.rules.load import LoadSource, activity_loads, choose_source, trimp
+from restday.rules.prepared import ewma_lambda
 from restday.rules.settings import Profile, Sex
 from tests.factories import DAY, PROFILE, TZ, ago, context, run, workout
 

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from restday.models import Activity, Finding, History
-from restday.rules import RULE_IDS, sleep, training
+from restday.rules import RULE_IDS, sleep, spike
 from restday.rules.load import activity_loads
 from restday.rules.settings import Profile, RulesConfig, RunSpike, SleepDebt
 from tests.factories import DAY, PROFILE, TZ, ago, context, evaluate_on, night, rank, run, workout
@@ -148,7 +148,7 @@ def spike_day_findings(
     days before (None: no run)."""
     runs = [run(ago(i + 1), km) for i, km in enumerate(earlier) if km is not None]
     history = History.of([*runs, run(DAY, today_km, hour=18)])
-    return training.run_spike(context(history), t)
+    return spike.run_spike(context(history), t)
 
 
 @settings(max_examples=EXAMPLES, deadline=None)

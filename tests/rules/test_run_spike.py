@@ -1,5 +1,5 @@
 """`run_spike` (RULES.md v2): a run much longer than the recent longest, on its day and, one
-step lower, the next morning (restday/rules/training.py)."""
+step lower, the next morning (restday/rules/spike.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from restday.models import Activity, Finding, History, Severity, Status
-from restday.rules import RULE_IDS, settings, training
+from restday.rules import RULE_IDS, settings
+from restday.rules import spike as spike_rule
 from restday.rules.settings import RulesConfig
 from tests.factories import (
     DAY,
@@ -37,7 +38,7 @@ def spike(today_km: float | None, *, baseline_day: int = 30) -> Sequence[Finding
     activities = [run(ago(baseline_day), 10), run(ago(2), 6)]
     if today_km is not None:
         activities.append(run(DAY, today_km))
-    return training.run_spike(context(History.of(activities)), settings.RunSpike())
+    return spike_rule.run_spike(context(History.of(activities)), settings.RunSpike())
 
 
 @pytest.mark.parametrize(
@@ -64,7 +65,7 @@ def test_a_run_longer_than_the_recent_longest_is_graded_by_how_much(
     assert "10.0 km" in f.message
     assert f.message.startswith("Today's")
     assert f.run_day is None  # today's own run
-    assert f.citation == training.CITE_RUN_SPIKE
+    assert f.citation == spike_rule.CITE_RUN_SPIKE
 
 
 def test_ten_percent_longer_than_the_recent_longest_is_fine() -> None:
@@ -80,28 +81,28 @@ def test_a_longest_run_31_days_ago_is_not_the_baseline() -> None:
 def test_no_run_today_or_no_run_before_is_silent() -> None:
     assert spike(None) == []
     lone = context(History.of([run(DAY, 25)]))
-    assert training.run_spike(lone, settings.RunSpike()) == []
+    assert spike_rule.run_spike(lone, settings.RunSpike()) == []
 
 
 def test_before_todays_run_there_is_no_spike_yet() -> None:
     history = History.of([run(ago(10), 10), run(DAY, 25, hour=LATE_RUN)])
-    assert training.run_spike(context(history, hour=12), settings.RunSpike()) == []
-    assert only(training.run_spike(context(history), settings.RunSpike())).value == 150.0
+    assert spike_rule.run_spike(context(history, hour=12), settings.RunSpike()) == []
+    assert only(spike_rule.run_spike(context(history), settings.RunSpike())).value == 150.0
 
 
 def test_the_longest_run_of_today_counts_not_the_total() -> None:
     history = History.of([run(ago(10), 10), run(DAY, 7), run(DAY, 7, hour=LATE_RUN)])
-    assert training.run_spike(context(history), settings.RunSpike()) == []
+    assert spike_rule.run_spike(context(history), settings.RunSpike()) == []
 
 
 def test_a_run_at_half_past_midnight_local_is_todays_run() -> None:
     history = History.of([run(ago(10), 10), run(DAY, 15, hour=0.5)])
-    assert only(training.run_spike(context(history), settings.RunSpike())).value == 50.0
+    assert only(spike_rule.run_spike(context(history), settings.RunSpike())).value == 50.0
 
 
 def test_a_long_ride_is_not_a_run_spike() -> None:
     history = History.of([run(ago(10), 10), workout(DAY, 300, sport="Ride")])
-    assert training.run_spike(context(history), settings.RunSpike()) == []
+    assert spike_rule.run_spike(context(history), settings.RunSpike()) == []
 
 
 @hyp_settings(max_examples=60, deadline=None)
@@ -115,7 +116,7 @@ def test_a_shorter_run_today_never_raises_the_spike(
 ) -> None:
     def severity(km: float) -> int:
         history = History.of([run(ago(12), round(baseline, 1)), run(DAY, round(km, 1))])
-        return rank(training.run_spike(context(history), settings.RunSpike()))
+        return rank(spike_rule.run_spike(context(history), settings.RunSpike()))
 
     assert severity(today * (1 - shorter_by)) <= severity(today)
 
@@ -132,7 +133,7 @@ def carried(
     """run_spike today (this morning by default), after a longest run of `baseline_km` 20
     days ago and the given runs."""
     history = History.of([run(ago(20), baseline_km), *runs])
-    return training.run_spike(context(history, hour=hour), t or settings.RunSpike())
+    return spike_rule.run_spike(context(history, hour=hour), t or settings.RunSpike())
 
 
 def test_yesterdays_moderate_spike_is_a_caution_this_morning() -> None:
