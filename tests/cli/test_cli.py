@@ -28,12 +28,6 @@ EXAMPLE = REPO / "examples" / "strava-activities.json"
 SECRET = "s3cr3t-mqtt-password-value"
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("RESTDAY_CONFIG", "STATE_DIRECTORY"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "restday.toml"

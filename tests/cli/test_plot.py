@@ -72,12 +72,6 @@ def assert_readable_chart(png: Png) -> None:
     assert png.size > MIN_CHART_BYTES
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("RESTDAY_CONFIG", "STATE_DIRECTORY"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "restday.toml"
