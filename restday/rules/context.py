@@ -327,9 +327,16 @@ def _last_report_of_report_days(
 def _pain_levels(
     pains: tuple[PainReport, ...], end: int, today: date, tz: tzinfo
 ) -> dict[date, int]:
-    """The level of the last report of each of the last PAIN_GUARD_DAYS days that have one."""
-    since = datetime.combine(today - timedelta(days=PAIN_GUARD_DAYS - 1), time(0), tz)
+    """The level of the last report of each of the last PAIN_GUARD_DAYS days that have one.
+    One bisection a day, like `_last_report_of_report_days`: a day of many reports costs no
+    more than a day of one."""
+    first = today - timedelta(days=PAIN_GUARD_DAYS - 1)
     levels: dict[date, int] = {}
-    for report in pains[bisect.bisect_left(pains, since, hi=end, key=_pain_time) : end]:
-        levels[report.time.astimezone(tz).date()] = report.level
+    while end > 0:
+        latest = pains[end - 1]
+        day = latest.time.astimezone(tz).date()
+        if day < first:
+            break
+        levels[day] = latest.level
+        end = bisect.bisect_left(pains, datetime.combine(day, time(0), tz), hi=end, key=_pain_time)
     return levels
