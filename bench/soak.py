@@ -257,8 +257,11 @@ def main() -> int:
         print("  input → new state, by block of inputs (days are the inputs' own dates):")
         for lo in range(0, total, PROGRESS_EVERY):
             block = [x for x in lat[lo : lo + PROGRESS_EVERY] if x is not None]
-            b50, b99 = percentiles(block)
             last = min(total, lo + PROGRESS_EVERY) - 1
+            if not block:  # none of its states arrived (the service fell behind): say so
+                print(f"    {lo:>7,}–{last:>7,} ({walk[lo // args.per_day]})  no state arrived")
+                continue
+            b50, b99 = percentiles(block)
             print(f"    {lo:>7,}–{last:>7,} ({walk[lo // args.per_day]})  p50 {b50:5.2f} ms"
                   f"  p99 {b99:6.2f} ms  max {max(block):7.1f} ms")  # fmt: skip
         print(f"{'':<14}{Figures.header()}   input → new state")
