@@ -54,10 +54,9 @@ class Prepared:
     longest_run_by_day: dict[date, float]
     session_minutes: dict[date, float]
     run_minutes_by_day: dict[date, float]
-    # Per `min_minutes` asked for: the training streak ending on each day, filled on first use.
-    streaks: dict[float, tuple[int, ...]] = field(default_factory=dict, compare=False)
-    # Evaluated on many days (`engine.evaluate_days`): a rule may then derive something from
-    # the whole history once, into `memo` by name, rather than from its window every day.
+    # Evaluated on many days (`engine.evaluate_days`): a series is then derived from the whole
+    # history once (the averages, the training streaks, long_effort's runs) rather than from
+    # its window every day. `memo` holds what was derived, by name, either way.
     many_days: bool = field(default=False, compare=False)
     memo: dict[str, object] = field(default_factory=dict, compare=False)
 
@@ -132,16 +131,18 @@ class Prepared:
                 run, back = run + 1, back - timedelta(days=1)
             self.memo[key] = run
             return run
-        streaks = self.streaks.get(min_minutes)
-        if streaks is None:
+        key = f"streaks:{min_minutes}"
+        streaks = self.memo.get(key)
+        if not isinstance(streaks, tuple):
             minutes, out, run = self.session_minutes, [], 0
             for i in range(len(self.daily_load)):
                 trained = minutes.get(self.first_day + timedelta(days=i), -1.0) >= min_minutes
                 run = run + 1 if trained else 0
                 out.append(run)
-            streaks = self.streaks[min_minutes] = tuple(out)
+            streaks = self.memo[key] = tuple(out)
         index = (day - self.first_day).days
-        return streaks[index] if index < len(streaks) else 0
+        found: int = streaks[index] if index < len(streaks) else 0
+        return found
 
     def load_total(self, first: date, last: date) -> float:
         """The load of the days `first` … `last` (0 before the history; last ≤ `now`'s day)."""
