@@ -49,6 +49,16 @@ def authorise(config: Config, code: str) -> None:
     assert main(["strava", "auth", "--code", code, "--config", str(config.config_path)]) == 0
 
 
+def a_runner_with_strava(
+    tmp_path: Path, broker: Mosquitto, topic_prefix: str, strava: FakeStrava
+) -> Config:
+    """Eight weeks of runs on Strava, a config pointing at it, and restday authorised."""
+    history(strava)
+    config = write_config(tmp_path, broker, topic_prefix, strava=strava)
+    authorise(config, strava.code)
+    return config
+
+
 def notes(probe: Probe, topics: Topics) -> list[dict[str, object]]:
     return [json.loads(m.payload) for m in probe.messages(topics.notification)]
 
@@ -57,10 +67,8 @@ def test_first_sync_backfills_quietly_and_a_new_run_is_announced(
     tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str,
     strava: FakeStrava, clock: FixedClock,
 ) -> None:  # fmt: skip
-    history(strava)
     strava.set_shoes([summary_gear("g1", "Pegasus 40", 812.0, primary=True)])
-    config = write_config(tmp_path, broker, topic_prefix, strava=strava)
-    authorise(config, strava.code)
+    config = a_runner_with_strava(tmp_path, broker, topic_prefix, strava)
     topics = Topics.of(config)
     discovery = homeassistant.discovery_topic(config)
     for topic in (topics.state, topics.notification, discovery):
@@ -113,9 +121,7 @@ def test_refuel_advice_is_given_once_a_day_even_across_a_restart(
     tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str,
     strava: FakeStrava, clock: FixedClock,
 ) -> None:  # fmt: skip
-    history(strava)
-    config = write_config(tmp_path, broker, topic_prefix, strava=strava)
-    authorise(config, strava.code)
+    config = a_runner_with_strava(tmp_path, broker, topic_prefix, strava)
     probe.subscribe(Topics.of(config).notification)
     first = new_run_announced(config, clock, strava, probe, stored=40, km=8.0)  # at 11:40
     clock.advance(timedelta(hours=3))
@@ -129,9 +135,7 @@ def test_revoked_access_notifies_once_keeps_mqtt_serving_and_recovers_after_new_
     tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str,
     strava: FakeStrava, clock: FixedClock,
 ) -> None:  # fmt: skip
-    history(strava)
-    config = write_config(tmp_path, broker, topic_prefix, strava=strava)
-    authorise(config, strava.code)
+    config = a_runner_with_strava(tmp_path, broker, topic_prefix, strava)
     topics = Topics.of(config)
     for topic in (topics.state, topics.notification, topics.pain, topics.diagnostics):
         probe.subscribe(topic)
