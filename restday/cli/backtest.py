@@ -25,10 +25,6 @@ class RuleCount:
     fired: Counter[Severity] = field(default_factory=Counter)
     decided: int = 0
 
-    @property
-    def fired_days(self) -> int:
-        return sum(self.fired.values())
-
 
 @dataclass(slots=True)
 class Backtest:

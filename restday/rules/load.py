@@ -47,11 +47,6 @@ _TRIMP_CONSTANTS: dict[Sex | None, tuple[float, float]] = {
 }
 
 
-def minutes_load(activity: Activity) -> float:
-    """Moving minutes scaled by how hard the sport loads a runner's legs."""
-    return activity.moving_minutes * SPORT_FACTOR[activity.kind]
-
-
 def trimp(activity: Activity, profile: Profile) -> float | None:
     """Banister TRIMP: minutes × HRr × k·e^(b·HRr), or None without heart rate."""
     hr, max_hr, rest_hr = activity.average_heartrate, profile.max_hr, profile.resting_hr
