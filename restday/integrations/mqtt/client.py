@@ -7,7 +7,10 @@ then publishes retained `online` and calls `on_connected`. Acks are manual: the 
 `InboundMessage.ack` once the store committed, so a crash in between means a redelivery.
 Callbacks run on paho's thread: they hand over and return, never block, never raise. A broker
 that is down is retried with back-off and logged once per outage. `TCP_NODELAY` is set: without
-it each QoS 1 hop waits ~40 ms for a delayed ACK.
+it each QoS 1 hop waits ~40 ms for a delayed ACK. A broker that keeps closing the connection
+right after accepting it (`QuickCloses`: most likely another client with the same client id,
+which takes the session over, and is thrown off in turn) is one ERROR naming the likely cause,
+not a stream of reconnects that says nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import logging
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -57,6 +62,53 @@ LOGIN_REFUSALS = frozenset(
 )  # the broker said no to our configuration: retrying fast will not change its mind
 LOGIN_HINT = "check mqtt.username, mqtt.password and mqtt.client_id"
 
+# The broker closing the connection right after connecting, again and again: another client
+# with the same client id (the broker hands the session to the newest and closes the other).
+QUICK_CLOSE = timedelta(seconds=10)  # a close this soon after the CONNACK is "right after"
+QUICK_CLOSES = 3  # this many of them ...
+QUICK_CLOSES_WITHIN = timedelta(minutes=5)  # ... within this long: one ERROR
+STABLE_AGAIN = timedelta(minutes=10)  # a connection that lasted this long: the ERROR may recur
+
+
+class QuickCloses:
+    """Tells when the broker keeps closing the connection right after accepting it: on the
+    `QUICK_CLOSES`-th close within `QUICK_CLOSES_WITHIN`, each `QUICK_CLOSE` or less after its
+    connect, once; again only after a connection that lasted `STABLE_AGAIN`. Times come from
+    the link's clock; a broker that cannot be reached in between (an outage) starts the count
+    again."""
+
+    def __init__(self) -> None:
+        self._connected_at: datetime | None = None
+        self._closes: deque[datetime] = deque()
+        self.told = False  # the ERROR was logged in this episode
+
+    def connected(self, now: datetime) -> None:
+        self._connected_at = now
+
+    def closed(self, now: datetime) -> bool:
+        """A connection ended (not by restday); True when the ERROR is due now."""
+        began, self._connected_at = self._connected_at, None
+        if began is None:
+            return False
+        lasted = now - began
+        if lasted >= STABLE_AGAIN:
+            self._closes.clear()
+            self.told = False
+            return False
+        if lasted > QUICK_CLOSE:
+            return False
+        self._closes.append(now)
+        while now - self._closes[0] > QUICK_CLOSES_WITHIN:
+            self._closes.popleft()
+        if len(self._closes) < QUICK_CLOSES or self.told:
+            return False
+        self.told = True
+        return True
+
+    def unreachable(self) -> None:
+        """The broker could not be reached: closes before it were an outage's, not a clash."""
+        self._closes.clear()
+
 
 @dataclass(frozen=True, slots=True)
 class Retry:
@@ -94,6 +146,7 @@ class MqttLink:
         self._connections = 0  # successful connects (network thread writes, others read)
         self._up = False
         self._reported: set[str] = set()  # problems logged in the current outage
+        self._quick_closes = QuickCloses()  # network thread only
         self._started = False
         self._stopping = False
         self._network_thread: threading.Thread | None = None
@@ -235,11 +288,15 @@ class MqttLink:
         self._connections += 1
         self._up = True
         self._reported.clear()
+        self._quick_closes.connected(self._clock.now())
         client.reconnect_delay_set(self._retry.min_s, self._retry.max_s)
         if self._connections == 1:
             log.info("MQTT: connected to %s as %s", self._where, self.config.client_id)
-        else:
-            log.info("MQTT: connected to %s again (reconnect %d)", self._where, self.reconnects)
+        else:  # while the broker keeps closing it (said at ERROR), each one at DEBUG only
+            level = logging.DEBUG if self._quick_closes.told else logging.INFO
+            log.log(
+                level, "MQTT: connected to %s again (reconnect %d)", self._where, self.reconnects
+            )
         try:
             if self._subscriptions:  # first: a client that acts on `online` is heard
                 client.subscribe([(topic, SUBSCRIBE_QOS) for topic in self._subscriptions])
@@ -267,6 +324,7 @@ class MqttLink:
         self._reported.add(key)
 
     def _on_connect_fail(self, client: paho.Client, userdata: Any) -> None:
+        self._quick_closes.unreachable()
         if DOWN in self._reported:
             return
         self._reported.add(DOWN)
@@ -290,7 +348,20 @@ class MqttLink:
         was_up, self._up = self._up, False
         if self._stopping:
             log.info("MQTT: disconnected from %s", self._where)
-        elif was_up and DOWN not in self._reported:
+            return
+        if not was_up:
+            return
+        if self._quick_closes.closed(self._clock.now()):
+            log.error(
+                "MQTT: the broker at %s keeps closing the connection right after connecting: "
+                'is another client using mqtt.client_id "%s"? (another restday with the same '
+                "config, say) Give each its own mqtt.client_id",
+                self._where,
+                self.config.client_id,
+            )
+        elif self._quick_closes.told:
+            log.debug("MQTT: the broker closed the connection again (%s)", reason_code.getName())
+        elif DOWN not in self._reported:
             self._reported.add(DOWN)
             log.warning(
                 "MQTT: lost the connection to %s (%s); reconnecting in the background",
