@@ -1,7 +1,8 @@
 """`restday check-config` beyond validation: can restday actually run with this config?
 
 Each check gives one line: what is fine, or what to fix. The broker is really connected to
-(a throw-away session); Strava is judged from the token file, without an API call.
+(a throw-away session); Strava is judged from the token file, without an API call. Whether a
+`restday run` holds the store's lock is told, not judged: a running service is fine.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from restday.config import Config
 from restday.integrations.mqtt.topics import Topics
 from restday.integrations.strava import TokenStore
+from restday.store import holder, lock_path
 from restday.store.folders import why_unwritable
 
 
@@ -26,7 +28,7 @@ class Check:
 
 
 def run_checks(config: Config, *, connect: bool = True) -> list[Check]:
-    checks = [_store(config.store_path())]
+    checks = [_store(config.store_path()), _service(config.store_path())]
     if connect:
         checks.append(_broker(config))
     checks.append(_strava(config))
@@ -39,6 +41,19 @@ def _store(path: Path) -> Check:
     if why is not None:
         return Check("store", False, why)
     return Check("store", True, f"{path}" + ("" if path.exists() else " (created on first use)"))
+
+
+def _service(path: Path) -> Check:
+    """Whether a `restday run` holds the store's lock (one service per store)."""
+    try:
+        running = holder(path)
+    except OSError as exc:
+        why = exc.strerror or exc.__class__.__name__
+        return Check("service", True, f"cannot tell whether it runs ({lock_path(path)}: {why})")
+    if running is None:
+        return Check("service", True, "not running")
+    pid = "pid unknown" if running.pid is None else f"pid {running.pid}"
+    return Check("service", True, f"running ({pid})")
 
 
 def _broker(config: Config) -> Check:

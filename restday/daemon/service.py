@@ -1,10 +1,13 @@
-"""`restday run`: wiring the store, the worker, MQTT, the scheduler, systemd and signals.
+"""`restday run`: wiring the lock, the store, the worker, MQTT, the scheduler, systemd and
+signals.
 
-Start: open the store, start the worker (it rebuilds the state from the store), connect to
-the broker (asynchronously: a broker that is down is retried), start the jobs, catch up a
-missed morning report, tell systemd READY=1. Stop (SIGTERM/SIGINT): STOPPING=1, the jobs
-stop, the worker finishes its queue, retained `offline`, the store closes, exit 0 within
-`STOP_BUDGET_S`.
+Start: take the store's lock (one service per store: a second `restday run` on the same store
+stops with "another restday is running (pid N) on PATH", exit 1), open the store and say at
+ERROR when it is not the one used last (`_check_same_store`), start the worker (it rebuilds
+the state from the store), connect to the broker (asynchronously: a broker that is down is
+retried), start the jobs, catch up a missed morning report, tell systemd READY=1. Stop
+(SIGTERM/SIGINT): STOPPING=1, the jobs stop, the worker finishes its queue, retained
+`offline`, the store closes, the lock is released, exit 0 within `STOP_BUDGET_S`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from restday.daemon.schedule import build_scheduler, missed_morning
 from restday.daemon.worker import Worker
 from restday.integrations.mqtt import MqttLink
 from restday.integrations.mqtt.topics import Topics
-from restday.store import Store
+from restday.store import Store, StoreLock
 from restday.sync import STRAVA_PARSERS
 
 if TYPE_CHECKING:
@@ -46,7 +49,13 @@ class Service:
         self.config = config
         self.clock = clock or SystemClock()
         self.topics = Topics.of(config)
-        self.store = Store.open(config.store_path(), parsers=STRAVA_PARSERS)
+        self.lock = StoreLock.acquire(config.store_path())  # before the store: one service
+        try:
+            self.store = Store.open(config.store_path(), parsers=STRAVA_PARSERS)
+            _check_same_store(self.store, self.lock)
+        except BaseException:
+            self.lock.release()
+            raise
         self.link = MqttLink(
             config.mqtt,
             subscriptions=self.topics.subscriptions,
@@ -127,7 +136,28 @@ class Service:
             log.warning("the worker did not finish its queue in %.0f s", WORKER_JOIN_S)
         self.link.stop(LINK_STOP_S)
         self.store.close()
+        self.lock.release()
         log.info("restday stopped")
+
+
+def _check_same_store(store: Store, lock: StoreLock) -> None:
+    """Say at ERROR when the store at the path is not the one this service used last (deleted
+    or replaced meanwhile: its history is not in it); then remember this one, in the lock file.
+    """
+    created = store.created_at()
+    if created is None:
+        return
+    if lock.remembered is not None and lock.remembered != created:
+        log.error(
+            "the store %s is not the one restday used last (created %s; the one used last was "
+            "created %s): weigh-ins, activities and notifications sent before are not in it. "
+            "If it was deleted or replaced by mistake, stop restday and put the old file back",
+            lock.store,
+            created,
+            lock.remembered,
+        )
+    if lock.remembered != created:
+        lock.remember(created)
 
 
 def _in_background(call: Callable[[], None]) -> None:

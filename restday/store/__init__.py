@@ -22,26 +22,38 @@ reads (`rows.py`). The store runs in WAL mode with `foreign_keys` on; each write
 transaction, and `Store.batch()` groups several calls into one (`store.py`). One owner uses a
 store at a time (the daemon's worker thread); it is not meant for concurrent use from
 several threads. `errors.py` says what a failure means, `folders.py` why a folder will not
-take the store. The package imports only the standard library and `restday.models`.
+take the store. `lock.py` is the lock beside the store that keeps one service per store (and
+remembers the store the service used last); `identity.py` tells when the path no longer names
+the file opened (the store deleted or replaced under a running service: `Store.check`). The
+package imports only the standard library and `restday.models`.
 """
 
 from restday.store.errors import StoreError, StoreNotWritable
+from restday.store.identity import FileIdentity
+from restday.store.lock import LockFile, StoreInUse, StoreLock, holder, lock_path
 from restday.store.rows import WEIGHT_KEY_PER_KG, StoreCounts, UpsertResult
-from restday.store.schema import SCHEMA_VERSION, SYNCHRONOUS, Parsers
+from restday.store.schema import CREATED_KEY, SCHEMA_VERSION, SYNCHRONOUS, Parsers
 from restday.store.sleep import sleep_span, sleeps_overlap
 from restday.store.store import BUSY_TIMEOUT_MS, Store
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "CREATED_KEY",
     "SCHEMA_VERSION",
     "SYNCHRONOUS",
     "WEIGHT_KEY_PER_KG",
+    "FileIdentity",
+    "LockFile",
     "Parsers",
     "Store",
     "StoreCounts",
     "StoreError",
+    "StoreInUse",
+    "StoreLock",
     "StoreNotWritable",
     "UpsertResult",
+    "holder",
+    "lock_path",
     "sleep_span",
     "sleeps_overlap",
 ]

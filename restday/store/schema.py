@@ -12,6 +12,10 @@ API call:
   (`sleep.settle`);
 - raw JSON that the parsers now refuse moves to the `unparsed` table with the reason, so
   nothing is lost.
+
+A store records when it was created (`CREATED_KEY` in the `state` table, set with the tables;
+a store from an older restday gets it on its first open for writing): the service tells a new
+store at the path from the one it used last by it (DESIGN.md §7, `lock.py`).
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from restday.models import Activity, Gear
 from restday.store import sleep
 from restday.store.errors import StoreError
-from restday.store.rows import PUT_ACTIVITY, PUT_GEAR, activity_row, gear_row
+from restday.store.rows import PUT_ACTIVITY, PUT_GEAR, activity_row, gear_row, ts
 
 # 2: counters, sent notifications and service state for the daemon; 3: activity.workout_type;
 # 4: overlapping sleep sessions are one (the last received wins), `sleep_replaced`
@@ -37,6 +42,7 @@ SCHEMA_VERSION = 4
 # service flushes after publishing what an input changed and before acknowledging it to the
 # broker: as durable as FULL, without the disk's latency in front of the new state.
 SYNCHRONOUS = "NORMAL"
+CREATED_KEY = "store_created_at"  # state: when the store was created (`ts`, UTC)
 
 log = logging.getLogger("restday.store")  # the package's one logger, as before its split
 _T = TypeVar("_T", Activity, Gear)
@@ -149,6 +155,9 @@ def prepare(
     conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     if version < SCHEMA_VERSION:
         _upgrade(conn, version, tables, parsers)
+    elif conn.execute("SELECT 1 FROM state WHERE key = ?", (CREATED_KEY,)).fetchone() is None:
+        with transaction(conn):  # a store from a restday that did not record it yet
+            _record_creation(conn)
 
 
 @contextmanager
@@ -189,9 +198,18 @@ def _upgrade(
             for position, (gear, raw) in enumerate(shoes_again):
                 conn.execute(PUT_GEAR, gear_row(gear, position, raw))
         sleep.settle(conn)
+        _record_creation(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     if tables:
         log.info("upgraded the store from schema %d to %d", found, SCHEMA_VERSION)
+
+
+def _record_creation(conn: sqlite3.Connection) -> None:
+    """Note now as the store's creation time, unless it has one (inside a transaction)."""
+    conn.execute(
+        "INSERT INTO state VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        (CREATED_KEY, ts(datetime.now(UTC))),
+    )
 
 
 def _reparse_all(

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from restday.models import Activity, BodyMeasurement, Gear, History, PainReport, SleepSession
-from restday.store import errors, folders, sleep
+from restday.store import errors, folders, identity, sleep
 from restday.store.errors import StoreError
 from restday.store.rows import (
     PUT_ACTIVITY,
@@ -32,7 +32,7 @@ from restday.store.rows import (
     weight_key,
     write,
 )
-from restday.store.schema import Parsers, prepare, transaction
+from restday.store.schema import CREATED_KEY, Parsers, prepare, transaction
 
 BUSY_TIMEOUT_MS = 5_000  # wait this long for another writer's lock before failing
 
@@ -49,6 +49,9 @@ class Store:
         self._conn = conn
         self._path = path  # None: in memory
         self._unflushed = False  # a commit since the last `flush`
+        # the file opened, to tell when the path names another one (or none): `check`
+        self._opened = None if path is None else identity.FileIdentity.of(path)
+        self._log_emptied = False  # `check` found it deleted or replaced, and emptied the log
 
     @classmethod
     def open(
@@ -113,9 +116,14 @@ class Store:
         """Make every commit so far durable: fsync the write-ahead log.
 
         Raises `StoreError` when the disk refuses (I/O error): what was committed may then be
-        lost in a power cut, so the caller must not promise it kept (no acknowledgement).
+        lost in a power cut, so the caller must not promise it kept (no acknowledgement); and
+        when the store was deleted or replaced (`check`): what was committed went into a file
+        that is no longer the store.
         """
-        if not self._unflushed or self._path is None:
+        if self._path is None:
+            return
+        self.check()
+        if not self._unflushed:
             return
         log_file = self._path.with_name(self._path.name + "-wal")
         try:
@@ -146,10 +154,39 @@ class Store:
         locked past the busy timeout, damaged): nothing of the batch is then stored.
         """
         outermost = not self._conn.in_transaction
+        if outermost:
+            self.check()  # a store deleted or replaced takes no more writes
         with self._failing("write"), transaction(self._conn):
             yield
         if outermost:
             self._unflushed = True  # committed: durable once flushed
+
+    def check(self) -> None:
+        """Raise `StoreError`, naming the path, when the file at the store's path is no longer
+        the one opened: deleted, or replaced by another (renamed over it, a backup restored).
+        SQLite would go on writing into the old file, lost at close. Each outermost `batch`
+        and each `flush` checks; the service also calls this on its minute tick. A file put
+        back (the same one, renamed back) is the store again.
+
+        The first time, the write-ahead log is checkpointed into the old file and emptied:
+        SQLite leaves the log of a moved file behind at close (or a SIGKILL does), and the
+        next open of the file now at the path would take the old store's pages for its own.
+        """
+        if self._path is None or self._opened is None:
+            return
+        change = identity.change(self._path, self._opened)
+        if change is None:
+            return
+        if not self._log_emptied and not self._conn.in_transaction:
+            with suppress(sqlite3.Error):
+                busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                self._log_emptied = busy == 0
+        raise identity.vanished(self._path, change)
+
+    def created_at(self) -> str | None:
+        """When the store was created (UTC, `YYYY-MM-DDTHH:MM:SS.ffffffZ`); None for a store
+        from an older restday opened read-only (an open for writing records it)."""
+        return self.get_state(CREATED_KEY)
 
     @contextmanager
     def _failing(self, doing: str) -> Iterator[None]:
