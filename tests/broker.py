@@ -84,6 +84,7 @@ class Mosquitto:
         users: dict[str, str] | None = None,
         tls: tuple[Path, Path] | None = None,
         binary: str | None = None,
+        log_packets: bool = True,
     ) -> None:
         found = binary or find_mosquitto()
         if found is None:
@@ -96,6 +97,7 @@ class Mosquitto:
         self.tcp_nodelay = tcp_nodelay
         self.users = dict(users or {})
         self.tls = tls  # (certificate, key) in PEM: the listener speaks TLS only
+        self.log_packets = log_packets  # every packet in the log, else mosquitto's default types
         self.conf_path = folder / "mosquitto.conf"
         self.log_path = folder / "mosquitto.log"
         self.password_file = folder / "passwords" if self.users else None
@@ -120,7 +122,7 @@ class Mosquitto:
         lines = [
             f"listener {self.port} {HOST}",
             f"log_dest file {self.log_path}",
-            "log_type all",
+            *(["log_type all"] if self.log_packets else []),
             "connection_messages true",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.folder}/",

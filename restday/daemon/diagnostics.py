@@ -1,5 +1,7 @@
 """The diagnostics payload (DESIGN.md §5) and its rate limit: published on every connect, when
-the store fails or recovers, and otherwise at most once a minute when it changed.
+the store fails or recovers, and otherwise at most once a minute when it changed. A change held
+back by the limit goes out as soon as the minute is over (the idle worker asks every second,
+`publish_waiting`), so it is never more than a minute late.
 
 The counts of stored inputs come from the store, so they survive restarts; while the store
 cannot be read, the last figures read stand.
@@ -46,6 +48,7 @@ class Diagnostics:
         self._started = clock.now()
         self._last_at: datetime | None = None  # when it was last published
         self._store_ok = True  # the store's health as last published
+        self._waiting = False  # a publish was held back by the limit: may have changed
         self._figures = (store.counters(), store.counts())  # the last read
         self.strava: dict[str, object] = {
             "auth": strava_auth,
@@ -75,7 +78,9 @@ class Diagnostics:
         health = self._held.health
         force = force or health.ok != self._store_ok  # failed or recovered
         if not force and last is not None and abs(now - last) < DIAGNOSTICS_MIN_INTERVAL:
+            self._waiting = True
             return
+        self._waiting = False
         payload = self.payload()
         comparable = json.dumps({k: v for k, v in payload.items() if k != "uptime_s"})
         published = self._out.publish_changed(
@@ -83,6 +88,12 @@ class Diagnostics:
         )
         if published:
             self._last_at, self._store_ok = now, health.ok
+
+    def publish_waiting(self) -> None:
+        """Publish a change the limit held back, once the minute is over (cheap otherwise:
+        nothing is read unless something may have changed)."""
+        if self._waiting or self._held.health.ok != self._store_ok:
+            self.publish(force=False)
 
     def payload(self) -> dict[str, object]:
         health = self._held.health

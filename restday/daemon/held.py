@@ -1,21 +1,26 @@
 """Inputs on their way into the store: held while it cannot take them, acknowledged once durable.
 
-A message is acknowledged to the broker only once the store committed what it carried (each
-message is one transaction, inputs.py) and made it durable (fsync). While the store cannot be
-written (disk full, read-only, I/O error), messages are held in memory in arrival order,
-unacknowledged, and retried before every new one and on the housekeeping tick; the outage is
+The worker hands over what arrived together (a batch: up to `MAX_BATCH` messages, in arrival
+order), and the batch is stored in one transaction (group commit: each message's own writes
+are undone together if it fails, inputs.py). A message is acknowledged to the broker only once
+the store committed what it carried and made it durable: one fsync for the whole batch, then
+every message of it is acknowledged. While the store cannot be written (disk full, read-only,
+I/O error, the file deleted or replaced), messages are held in memory in arrival order,
+unacknowledged, and retried before every new batch and on the housekeeping tick; the outage is
 logged once when it starts and once when it ends (`StoreHealth`).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
-from restday.daemon.inputs import Outcome
+from restday.daemon.inputs import InputFailed, Outcome
 from restday.daemon.stored import Stored
 from restday.integrations.mqtt.message import InboundMessage
 from restday.store import Store, StoreError
@@ -23,8 +28,20 @@ from restday.store import Store, StoreError
 log = logging.getLogger("restday.daemon.inputs")  # where these lines have always come from
 
 STORE_CHECK_KEY = "store_checked_at"  # store state: the housekeeping tick's test write
+MAX_BATCH = 1_000  # messages stored in one transaction, made durable by one fsync
 MAX_HELD = 1_000  # inputs held in memory while the store cannot be written; later ones wait
 # at the broker, unacknowledged (it delivers them again when restday reconnects or restarts)
+
+
+class Inputs(Protocol):
+    """inputs.py's `InputHandler`: one message stored (or refused) in the transaction around
+    it, and told when that transaction committed or was undone."""
+
+    def handle(self, msg: InboundMessage, *, alone: bool) -> Stored | Outcome: ...
+
+    def committed(self) -> None: ...
+
+    def undone(self) -> None: ...
 
 
 class StoreHealth:
@@ -60,18 +77,18 @@ class StoreHealth:
 
 
 class HeldInputs:
-    """Stores each message with `store_input`, in arrival order, holding what the store cannot
-    take yet. `take` and `retry` return what got handled, in order; `acknowledge_durable` then
-    acknowledges it."""
+    """Stores messages with `store_input`, in arrival order, a batch per transaction, holding
+    what the store cannot take yet. `take` and `retry` return what got handled, in order;
+    `acknowledge_durable` then acknowledges it."""
 
     def __init__(
         self,
         store: Store,
         where: Path,
-        store_input: Callable[[InboundMessage], Stored | Outcome],
+        inputs: Inputs,
     ) -> None:
         self._store = store
-        self._store_input = store_input  # one message in one transaction; StoreError if not
+        self._inputs = inputs
         self.health = StoreHealth(where)
         self._held: deque[InboundMessage] = deque()
         self._released = 0  # held messages handled since the outage began
@@ -85,20 +102,22 @@ class HeldInputs:
         because the store could not make them durable (the broker delivers those again)."""
         return len(self._held) + self._unflushed
 
-    def take(self, msg: InboundMessage) -> list[Stored | Outcome]:
-        """`msg` after the held messages (in order); held too when the store fails."""
+    def take(self, msgs: Sequence[InboundMessage]) -> list[Stored | Outcome]:
+        """`msgs` after the held messages (in order); held too when the store fails."""
         done = self.retry()
-        outcome = None if self._held else self._try(msg)
-        if outcome is None:
-            self._hold(msg)
+        outcomes = None if self._held else self._try(msgs)
+        if outcomes is None:
+            for msg in msgs:
+                self._hold(msg)
             return done
-        if outcome not in ("ignored", "sync"):  # it wrote: the store works
+        if any(outcome not in ("ignored", "sync") for outcome in outcomes):  # it wrote
             self._recovered()
-        return [*done, outcome]
+        return [*done, *outcomes]
 
     def retry(self, now: datetime | None = None) -> list[Stored | Outcome]:
-        """The held messages, oldest first, until one fails again. With nothing held during
-        an outage, a test write at `now` (the housekeeping tick) shows when it is over."""
+        """The held messages, oldest first, in batches, until one fails again. With nothing
+        held during an outage, a test write at `now` (the housekeeping tick) shows when it is
+        over."""
         done: list[Stored | Outcome] = []
         if not self._held:
             if now is not None and not self.health.ok:
@@ -110,12 +129,14 @@ class HeldInputs:
                 self._recovered()
             return done
         while self._held:
-            outcome = self._try(self._held[0])
-            if outcome is None:
+            batch = list(itertools.islice(self._held, MAX_BATCH))
+            outcomes = self._try(batch)
+            if outcomes is None:
                 return done
-            self._held.popleft()
-            self._released += 1
-            done.append(outcome)
+            for _ in batch:
+                self._held.popleft()
+            self._released += len(batch)
+            done += outcomes
         self._recovered()
         return done
 
@@ -146,19 +167,35 @@ class HeldInputs:
         self.health.recovered(self._released)
         self._released, self._overflow_told, self._unflushed = 0, False, 0
 
-    def _try(self, msg: InboundMessage) -> Stored | Outcome | None:
-        """Handled (acknowledged once durable), or None (never acknowledged) if the store
-        failed."""
+    def _try(self, msgs: Sequence[InboundMessage]) -> list[Stored | Outcome] | None:
+        """Each message handled, in one transaction (acknowledged once durable); None, and
+        nothing stored nor acknowledged, if the store failed. When restday fails on one of
+        them (a bug), the batch is undone and taken again, each message on its own (inputs.py:
+        that one is kept aside, the others stored)."""
         try:
-            outcome = self._store_input(msg)
+            try:
+                with self._store.batch():
+                    outcomes = [self._inputs.handle(msg, alone=False) for msg in msgs]
+            except InputFailed:
+                self._inputs.undone()
+                with self._store.batch():
+                    outcomes = [self._one(msg) for msg in msgs]
         except StoreError as exc:
+            self._inputs.undone()
             self.health.failed(exc)
             return None
-        except Exception:  # a bug: dropped unacknowledged, not held (it would block the rest)
+        self._inputs.committed()
+        self._unacknowledged += [msg.ack for msg in msgs]
+        return outcomes
+
+    def _one(self, msg: InboundMessage) -> Stored | Outcome:
+        try:
+            return self._inputs.handle(msg, alone=True)  # raises only StoreError (inputs.py) …
+        except StoreError:
+            raise
+        except Exception:  # … but if it ever raised more, the message must not jam the rest
             log.exception("could not handle a message on %s", msg.topic)
-            return "ignored"
-        self._unacknowledged.append(msg.ack)
-        return outcome
+            return "rejected"
 
     def _hold(self, msg: InboundMessage) -> None:
         if len(self._held) < MAX_HELD:

@@ -25,7 +25,7 @@ from restday.config import STRAVA_NOT_CONFIGURED, Config
 from restday.daemon import systemd
 from restday.daemon.events import Event, Lifecycle, Tick
 from restday.daemon.schedule import build_scheduler, missed_morning
-from restday.daemon.worker import Worker
+from restday.daemon.worker import HA_LISTENING_GRACE_S, Worker
 from restday.integrations.mqtt import MqttLink
 from restday.integrations.mqtt.topics import Topics
 from restday.store import Store, StoreLock
@@ -45,7 +45,13 @@ SIGNAL_POLL_S = 1.0  # the main thread wakes this often while waiting for a sign
 class Service:
     """The running service; `start()`, then `stop()` (both from the main thread)."""
 
-    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        ha_listening_grace_s: float = HA_LISTENING_GRACE_S,
+    ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self.topics = Topics.of(config)
@@ -74,6 +80,7 @@ class Service:
             reconnects=lambda: self.link.reconnects,
             request_sync=self._sync_now,
             strava_auth=self.sync.client.auth_state() if self.sync else "not_configured",
+            ha_listening_grace_s=ha_listening_grace_s,
         )
         self.scheduler = build_scheduler(
             config, self.worker.put, self._poll_strava if self.sync else None

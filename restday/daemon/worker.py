@@ -1,13 +1,21 @@
 """The one thread that owns the store and the engine.
 
 Everything arrives as an event on `Worker.put` (paho's thread, the scheduler's jobs and the
-service only enqueue). A message, top to bottom: `_message` hands it to held.py, which stores
-it with inputs.py (or holds it while the store cannot take it); `_apply` adds what was stored
-to the history (stored.py); `evaluate_and_publish` evaluates and publishes what changed
-(publishing.py): the retained state, notifications once per cause. Then `handle` acknowledges
-what the store made durable (held.py) and publishes the diagnostics when due
-(diagnostics.py). No exception in a handler stops the worker; a store that cannot be written
-holds the inputs while evaluating and publishing go on from memory.
+service only enqueue). Inputs that arrived together are taken together (group commit): the
+worker drains what is queued, up to `MAX_BATCH` messages in a row, and hands them to held.py,
+which stores them with inputs.py in one transaction (or holds them while the store cannot take
+them); `_apply` adds what was stored to the history (stored.py), in arrival order, and
+`evaluate_and_publish` evaluates once and publishes what changed (publishing.py): the retained
+state once, for the end of the batch. Notifications are still decided along the way: each run
+of inputs of one kind is evaluated as it stood, so a rest day reached mid-batch is announced.
+Then the whole batch is made durable with one fsync and acknowledged (held.py), and the
+diagnostics are published when due (diagnostics.py). No exception in a handler stops the
+worker; a store that cannot be written holds the inputs while evaluating and publishing go on
+from memory.
+
+Notifications wait until Home Assistant can have subscribed to them: `HA_LISTENING_GRACE_S`
+after the discovery of each connect, or Home Assistant's birth message, whichever is first
+(the event entity subscribes once it has read the discovery; what is published before is lost).
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from restday import sync
@@ -26,10 +35,10 @@ from restday.config import Config
 from restday.daemon import notifications, sync_results
 from restday.daemon.diagnostics import Diagnostics
 from restday.daemon.events import Event, Lifecycle, Tick
-from restday.daemon.held import HeldInputs
+from restday.daemon.held import MAX_BATCH, HeldInputs
 from restday.daemon.inputs import InputHandler, Outcome
 from restday.daemon.publishing import ChangePublisher, Publisher
-from restday.daemon.stored import Stored
+from restday.daemon.stored import Stored, with_all
 from restday.integrations import homeassistant
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics
@@ -42,7 +51,8 @@ from restday.sync import SyncResult
 log = logging.getLogger(__name__)
 
 HA_BIRTH_DEBOUNCE = timedelta(seconds=10)  # several HA births in a burst give one re-send
-QUEUE_POLL_S = 1.0  # the worker wakes this often even when idle (for `alive` checks)
+QUEUE_POLL_S = 1.0  # the worker wakes this often even when idle (`alive`, diagnostics due)
+HA_LISTENING_GRACE_S = 3.0  # after discovery, for Home Assistant to subscribe to notifications
 HEARTBEAT_STALE_S = 120.0  # no loop turn for this long means the worker is hung
 LAST_SYNC_KEY = "strava_last_sync"  # store state: survives restarts for the diagnostics
 AUTH_STATE_KEY = "strava_auth"  # store state: auth_required is sent once per refusal
@@ -61,6 +71,7 @@ class Worker:
         reconnects: Callable[[], int] = lambda: 0,
         request_sync: Callable[[], None] = lambda: None,
         strava_auth: str = "not_configured",
+        ha_listening_grace_s: float = HA_LISTENING_GRACE_S,
     ) -> None:
         self.config = config
         self._request_sync = request_sync
@@ -74,7 +85,7 @@ class Worker:
         self._unfinished = 0  # events put but not yet handled
         self._thread = threading.Thread(target=self._run, name="restday-worker", daemon=True)
         inputs = InputHandler(config, store, self.topics)
-        self._held = HeldInputs(store, config.store_path(), inputs.handle)
+        self._held = HeldInputs(store, config.store_path(), inputs)
         self.diagnostics = Diagnostics(
             self.publisher,
             self.topics.diagnostics,
@@ -94,6 +105,9 @@ class Worker:
         self._sent: set[str] = set()  # keys known to be in the store's `sent` table
         self.recommendation: Recommendation | None = None
         self._context: Context  # the evaluation behind `recommendation` (`evaluate_and_publish`)
+        self._ha_grace_s = ha_listening_grace_s
+        self._ha_listening_at: float | None = None  # monotonic; None: not connected yet
+        self._waiting_notes: list[notifications.Notification] = []  # until HA listens
 
     # --- thread ---------------------------------------------------------------------------
 
@@ -120,21 +134,56 @@ class Worker:
         return self._thread.is_alive() and not stalled
 
     def _run(self) -> None:
+        pending: deque[Event] = deque()  # taken from the queue, in order
         while True:
             self._beat = time.monotonic()
+            if not pending:
+                try:
+                    pending.append(self._queue.get(timeout=self._idle_wait_s()))
+                except queue.Empty:
+                    self.idle()
+                    continue
+                while len(pending) < MAX_BATCH:
+                    try:
+                        pending.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+            events = [pending.popleft()]
+            while self._is_input(events[0]) and pending and len(events) < MAX_BATCH:
+                if not self._is_input(pending[0]):
+                    break
+                events.append(pending.popleft())
             try:
-                event = self._queue.get(timeout=QUEUE_POLL_S)
-            except queue.Empty:
-                continue
-            try:
-                if event is Lifecycle.STOP:
+                if events[0] is Lifecycle.STOP:
                     return
-                self.handle(event)
+                if len(events) > 1:
+                    self.handle_inputs([e for e in events if isinstance(e, InboundMessage)])
+                else:
+                    self.handle(events[0])
             except Exception:  # one bad event must never stop the service
-                log.exception("could not handle %s", _describe(event))
+                log.exception("could not handle %s", _describe(events[0]))
             finally:
                 with self._count_lock:
-                    self._unfinished -= 1
+                    self._unfinished -= len(events)
+
+    def _is_input(self, event: Event) -> bool:
+        return isinstance(event, InboundMessage) and event.topic != self.topics.ha_status
+
+    def _idle_wait_s(self) -> float:
+        """How long the idle worker may wait for an event: `QUEUE_POLL_S`, or less while
+        notifications wait for Home Assistant."""
+        if self._waiting_notes and self._ha_listening_at is not None:
+            return min(QUEUE_POLL_S, max(self._ha_listening_at - time.monotonic(), 0.0))
+        return QUEUE_POLL_S
+
+    def idle(self) -> None:
+        """Nothing queued (every `QUEUE_POLL_S` at most): what waited for its time goes out,
+        notifications for Home Assistant and a diagnostics change held back by the limit."""
+        try:
+            self._release_notes()
+            self.diagnostics.publish_waiting()
+        except Exception:
+            log.exception("could not publish while idle")
 
     # --- events ---------------------------------------------------------------------------
 
@@ -148,6 +197,17 @@ class Worker:
             self._dispatch(event)
         finally:  # what was stored is acknowledged even if publishing failed
             self._held.acknowledge_durable()  # after the new state went out: fsync, then ack
+        self._release_notes()
+        self.diagnostics.publish(force=False)
+
+    def handle_inputs(self, msgs: Sequence[InboundMessage]) -> None:
+        """Input messages that arrived together: one transaction, one evaluation, one state
+        published, one fsync, then every one of them acknowledged."""
+        try:
+            self._apply(self._held.take(msgs))
+        finally:
+            self._held.acknowledge_durable()
+        self._release_notes()
         self.diagnostics.publish(force=False)
 
     def _dispatch(self, event: Event) -> None:
@@ -164,6 +224,10 @@ class Worker:
             self._sent.clear()  # a cache of the store's `sent` table: bounded to about a day
             self.evaluate_and_publish()
         elif event is Tick.HOUSEKEEPING:
+            try:  # a store deleted or replaced is a store problem even while nothing arrives
+                self.store.check()
+            except StoreError as exc:
+                self._held.health.failed(exc)
             self._apply(self._held.retry(self.clock.now()))
 
     def _message(self, msg: InboundMessage) -> None:
@@ -171,25 +235,33 @@ class Worker:
             msg.ack()
             if msg.payload.strip() == b"online":
                 self._ha_birth()
+                self._release_notes(ha_listens=True)  # HA is up with our discovery: it listens
             return
-        self._apply(self._held.take(msg))  # stored, or held while the store cannot take it
+        self._apply(self._held.take([msg]))  # stored, or held while the store cannot take it
 
     def _apply(self, outcomes: list[Stored | Outcome]) -> None:
-        """The inputs just stored into the history; one evaluation for them all."""
-        asked = stored = False  # a sync asked for (the sync button), an input stored
-        history = self._history
+        """The inputs just stored into the history, in order; the state evaluated and
+        published once, for the end. Each run of inputs of one kind is evaluated as it stood
+        for its notifications (a burst of weigh-ins once, a short night then a pain report each)."""
+        asked = False  # a sync asked for (the sync button)
+        history, run = self._history, list[Stored]()  # run: inputs of one kind, not yet added
         for outcome in outcomes:
             if isinstance(outcome, Stored):
-                stored = True
-                history = outcome.history_with(history)
-                if outcome.pain_level is not None:
-                    self._echo_pain(outcome.pain_level, force=False)
+                if run and type(outcome.item) is not type(run[-1].item):
+                    history, run = with_all(history, run), []
+                    self._notify_due(self._evaluate(history)[1])  # as the batch stood
+                run.append(outcome)
             elif outcome == "sync":
                 asked = True
                 self._request_sync()  # in a job thread; its result comes back as an event
-        if stored:
-            self._remember(history)
-        if stored or asked:
+        if run:
+            self._remember(with_all(history, run))
+        pains = [
+            o.pain_level for o in outcomes if isinstance(o, Stored) and o.pain_level is not None
+        ]
+        if pains:
+            self._echo_pain(pains[-1], force=False)
+        if run or asked:
             self.evaluate_and_publish(force=asked)
 
     def _sync_result(self, result: SyncResult) -> None:
@@ -237,8 +309,7 @@ class Worker:
                 self._remember(self.store.history())
             except StoreError as exc:
                 self._held.health.failed(exc)
-        self._context = Context.build(self._history, now, self.profile)
-        rec = evaluate_context(self._context, self.config.rules, self.config.decision)
+        self._context, rec = self._evaluate(self._history)
         self.recommendation = rec
         shoes = tuple(s.id for s in rec.metrics.shoes)
         if self._shoes is not None and shoes != self._shoes:
@@ -251,9 +322,16 @@ class Worker:
             compared=json.dumps({k: v for k, v in payload.items() if k != "evaluated_at"}),
             force=force,
         )
+        self._notify_due(rec)
+        return rec
+
+    def _evaluate(self, history: History) -> tuple[Context, Recommendation]:
+        context = Context.build(history, self.clock.now(), self.profile)
+        return context, evaluate_context(context, self.config.rules, self.config.decision)
+
+    def _notify_due(self, rec: Recommendation) -> None:
         for note in notifications.due(rec, self._today()):
             self._notify(note)
-        return rec
 
     def _notify(self, note: notifications.Notification) -> None:
         if note.key in self._sent:
@@ -266,6 +344,18 @@ class Worker:
             first = True
         if first:
             log.info("notification %s: %s", note.event_type, note.title)
+            self._waiting_notes.append(note)
+            self._release_notes()
+
+    def _release_notes(self, *, ha_listens: bool = False) -> None:
+        """Publish the notifications waiting, once Home Assistant can have subscribed."""
+        if ha_listens and self._ha_listening_at is not None:
+            self._ha_listening_at = min(self._ha_listening_at, time.monotonic())
+        at = self._ha_listening_at
+        if not self._waiting_notes or at is None or time.monotonic() < at:
+            return
+        notes, self._waiting_notes = self._waiting_notes, []
+        for note in notes:
             self.publisher.publish(self.topics.notification, note.to_json(), qos=1)
 
     def _was_sent(self, key: str) -> bool:
@@ -281,6 +371,7 @@ class Worker:
     def _republish_all(self) -> None:
         """After every (re)connect: discovery, state, diagnostics, the pain echo."""
         self._discovery()
+        self._ha_listening_at = time.monotonic() + self._ha_grace_s
         self.evaluate_and_publish(force=True)
         self.diagnostics.publish(force=True)
         if self._history.pains:

@@ -134,7 +134,7 @@ def _play(
     try:
         _greet(watcher, devices)
         _header(screen, broker)
-        service = Service(config, clock=clock)
+        service = Service(config, clock=clock, ha_listening_grace_s=0.0)  # no HA here
         tap = Tap(service.worker.publisher.out, [topics.state, topics.notification])
         service.worker.publisher.out = tap  # counts what the watcher should receive
         service.start()

@@ -123,6 +123,7 @@ def discovery_payload(
             "unique_id": unique_id,
             "default_entity_id": f"{platform}.{unique_id}",
             "name": name,
+            "qos": DISCOVERY_QOS,  # HA passes only availability and topics down from the device
             **options,
         }
 

@@ -12,7 +12,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +35,8 @@ from restday.store.rows import (
 from restday.store.schema import CREATED_KEY, Parsers, prepare, transaction
 
 BUSY_TIMEOUT_MS = 5_000  # wait this long for another writer's lock before failing
+MAX_UNPARSED_KEPT = 1_000  # refused inputs kept aside per kind (the newest)
+MAX_UNPARSED_CHARS = 65_536  # of each one's payload (and reason)
 
 log = logging.getLogger("restday.store")  # the package's one logger, as before its split
 
@@ -146,20 +148,22 @@ class Store:
     ) -> None:
         self.close()
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> AbstractContextManager[None]:
         """One transaction around every write inside (a batch inside a batch joins it).
 
         Raises `StoreError` when the file or the disk fails (full, read-only, I/O error,
         locked past the busy timeout, damaged): nothing of the batch is then stored.
         """
-        outermost = not self._conn.in_transaction
-        if outermost:
-            self.check()  # a store deleted or replaced takes no more writes
+        if self._conn.in_transaction:  # joined: the outermost batch handles its failures
+            return nullcontext()
+        return self._outermost_batch()
+
+    @contextmanager
+    def _outermost_batch(self) -> Iterator[None]:
+        self.check()  # a store deleted or replaced takes no more writes
         with self._failing("write"), transaction(self._conn):
             yield
-        if outermost:
-            self._unflushed = True  # committed: durable once flushed
+        self._unflushed = True  # committed: durable once flushed
 
     def check(self) -> None:
         """Raise `StoreError`, naming the path, when the file at the store's path is no longer
@@ -198,6 +202,27 @@ class Store:
                 raise
             full = exc.sqlite_errorname == "SQLITE_FULL"
             raise errors.failure(self._path, doing, exc, full=full) from None
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """The writes inside are undone together if it raises, without ending the batch around
+        it (SQLite's SAVEPOINT); outside a batch, it is one."""
+        if not self._conn.in_transaction:
+            with self.batch():
+                yield
+            return
+        with self._failing("write"):
+            self._conn.execute("SAVEPOINT one")
+        try:
+            yield
+        except BaseException:
+            if self._conn.in_transaction:  # SQLite may have rolled the whole batch back
+                with self._failing("write"):
+                    self._conn.execute("ROLLBACK TO one")
+                    self._conn.execute("RELEASE one")
+            raise
+        with self._failing("write"):
+            self._conn.execute("RELEASE one")
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -280,6 +305,22 @@ class Store:
             return write(self._conn, sql, row, what) == 1
 
     # --- the service's own records ----------------------------------------------------------
+
+    def add_unparsed(self, kind: str, raw: str, reason: str) -> None:
+        """Keep an input restday refused (or failed on) aside, with the reason. Only the newest
+        are kept (at most `MAX_UNPARSED_KEPT` of a kind, each cut to `MAX_UNPARSED_CHARS`):
+        a device flooding a topic with unusable payloads fills no SD card."""
+        if len(raw) > MAX_UNPARSED_CHARS:
+            raw = f"{raw[:MAX_UNPARSED_CHARS]}… ({len(raw)} characters, cut)"
+        with self.batch():
+            cursor = self._conn.execute(
+                "INSERT INTO unparsed VALUES (?, ?, ?)", (kind, raw, reason[:MAX_UNPARSED_CHARS])
+            )
+            newest = cursor.lastrowid or 0
+            self._conn.execute(
+                "DELETE FROM unparsed WHERE kind = ? AND rowid <= ?",
+                (kind, newest - MAX_UNPARSED_KEPT),
+            )
 
     def bump(self, kind: str, name: str, by: int = 1) -> None:
         """Add to a counter (e.g. kind "scale", name "rejected"); counters survive restarts."""

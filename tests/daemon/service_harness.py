@@ -70,9 +70,14 @@ def store_activities(config: Config, items: list[dict[str, object]]) -> None:
 
 
 @contextmanager
-def running(config: Config, clock: FixedClock | None = None) -> Iterator[Service]:
-    """The service started (connecting in the background) and stopped at the end."""
-    service = Service(config, clock=clock or FixedClock(MORNING))
+def running(
+    config: Config, clock: FixedClock | None = None, *, ha_listening_grace_s: float = 0.0
+) -> Iterator[Service]:
+    """The service started (connecting in the background) and stopped at the end. No Home
+    Assistant subscribes here: notifications go out at once unless `ha_listening_grace_s`."""
+    service = Service(
+        config, clock=clock or FixedClock(MORNING), ha_listening_grace_s=ha_listening_grace_s
+    )
     service.start()
     try:
         yield service

@@ -150,6 +150,16 @@ def test_the_rest_day_switch_gets_the_entity_id_automations_rely_on() -> None:
     assert found["default_entity_id"] == "binary_sensor.restday_me_rest_day_recommended"
 
 
+def test_every_entity_subscribes_and_commands_at_qos_1_not_only_the_device() -> None:
+    # Home Assistant passes only availability and topics down from the device level: without
+    # `qos` on each component, the pain slider and the sync button would be sent at QoS 0.
+    components = cast(
+        dict[str, dict[str, object]], discovery_payload(CONFIG, [PEGASUS])["components"]
+    )
+    assert components
+    assert {key: c.get("qos") for key, c in components.items()} == dict.fromkeys(components, 1)
+
+
 def test_no_component_uses_the_deprecated_object_id() -> None:
     payload = discovery_payload(CONFIG, [PEGASUS, VAPORFLY], removed_shoes=["g9"])
     keys = set(all_keys(payload))

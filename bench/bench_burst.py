@@ -1,0 +1,192 @@
+"""A burst and a sustained stream of QoS 1 weigh-ins into `restday run` (issue 12).
+
+Through one mosquitto with its defaults (a queue of 1,000 messages per client, its default
+log) plus `set_tcp_nodelay true`, as DESIGN.md §7 "The burst" sets it:
+- the burst: one paho client publishes --burst weigh-ins at QoS 1 as fast as it goes (paho's
+  default in-flight window), at normal priority, from a process of its own; reported: how fast
+  it published, how many restday stored (and how many twice), and the time from the first
+  publish until the last weigh-in shows in the published state. Repeated --repeat times, each
+  on a fresh store and broker.
+- sustained: weigh-ins paced at each of --rates per second for --seconds; reported: the rate
+  restday stored them at, whether every one was stored, and the backlog at the end.
+A single input's latency (p50/p99 at 100/s) comes from bench/bench_latency.py.
+
+Targets (issue 12): 3,000 at full speed all stored once, the last in the state within 5 s;
+sustained ≥ 5,000 inputs/s.
+
+Usage: .venv/bin/python bench/bench_burst.py [--burst 3000] [--repeat 5]
+       [--rates 2500 5000 7500 10000] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.broker, bench
+
+from bench.bench_mqtt_relay import client, subscribe
+from tests.broker import Mosquitto
+from tests.burst import publish_burst, weigh_ins, weight_of
+from tests.daemon.service_harness import rows
+
+BASE = "bench/restday"
+SCALE = "bench/scale"
+STATE = f"{BASE}/me/state"
+STATUS = f"{BASE}/status"
+START_TIMEOUT_S = 30.0
+DONE_TIMEOUT_S = 120.0  # for restday to store what the broker took
+POLL_S = 0.01
+NORMAL_PRIORITY = 0  # the bench's publisher: as fast as a quiet machine lets it
+PACE_CHUNK = 50  # the sustained publisher sends this many, then waits for its schedule
+
+
+def start_restday(folder: Path, broker: Mosquitto) -> subprocess.Popen[bytes]:
+    config = folder / "restday.toml"
+    config.write_text(
+        f'[athlete]\ntimezone = "Europe/Berlin"\n[storage]\npath = "restday.db"\n'
+        f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\nbase_topic = "{BASE}"\n'
+        f'client_id = "bench-burst"\n[[scale]]\ntopic = "{SCALE}"\n'
+    )
+    online = threading.Event()
+    watcher = client(broker, f"bench-watch-{folder.name}", True)
+    watcher.on_message = lambda c, u, m: online.set() if m.payload == b"online" else None
+    subscribe(watcher, STATUS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTDAY_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "restday", "run", "--config", str(config)],
+        stdout=subprocess.DEVNULL, stderr=(folder / "run.log").open("wb"), env=env,
+    )  # fmt: skip
+    try:
+        if not online.wait(START_TIMEOUT_S):
+            process.kill()
+            raise RuntimeError(f"restday did not come online: {(folder / 'run.log').read_text()}")
+    finally:
+        watcher.disconnect()
+        watcher.loop_stop()
+    return process
+
+
+class StateWatch:
+    """When the published state first showed a given weight."""
+
+    def __init__(self, broker: Mosquitto, name: str) -> None:
+        self.seen: dict[float, float] = {}
+        self._client = client(broker, f"bench-state-{name}", True)
+
+        def on_message(c: paho.Client, u: Any, message: paho.MQTTMessage) -> None:
+            kg = json.loads(message.payload)["metrics"]["weight_kg"]
+            self.seen.setdefault(kg, time.perf_counter())
+
+        self._client.on_message = on_message
+        subscribe(self._client, STATE)
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def wait_rows(db: Path, count: int) -> int:
+    deadline = time.perf_counter() + DONE_TIMEOUT_S
+    while (n := rows(db, "body")) < count and time.perf_counter() < deadline:
+        time.sleep(POLL_S)
+    return n
+
+
+def one_burst(folder: Path, count: int) -> str:
+    with Mosquitto(folder / "broker", tcp_nodelay=True, log_packets=False) as broker:
+        process = start_restday(folder, broker)
+        watch = StateWatch(broker, folder.name)
+        try:
+            payloads = weigh_ins(count, datetime.now(UTC) - timedelta(minutes=count + 10))
+            start = time.perf_counter()
+            publish_burst(
+                broker.host, broker.port, SCALE, payloads, client_id="burst", nice=NORMAL_PRIORITY
+            )
+            published_s = time.perf_counter() - start  # with the publisher's own start-up
+            stored = wait_rows(folder / "restday.db", count)
+            last = weight_of(count - 1)
+            deadline = time.perf_counter() + DONE_TIMEOUT_S
+            while last not in watch.seen and time.perf_counter() < deadline:
+                time.sleep(POLL_S)
+            in_state = watch.seen.get(last)
+            dropped = "dropped" in broker.log_text().lower()
+        finally:
+            watch.stop()
+            process.terminate()
+            process.wait(timeout=10)
+    shown = f"{in_state - start:6.2f} s" if in_state is not None else "   never"
+    return (
+        f"{count:>6} {published_s:>9.2f} s {stored:>7} {'yes' if dropped else 'no':>8}"
+        f"   last in state after {shown}"
+    )
+
+
+def sustained(folder: Path, rate: float, seconds: float) -> str:
+    count = int(rate * seconds)
+    with Mosquitto(folder / "broker", tcp_nodelay=True, log_packets=False) as broker:
+        process = start_restday(folder, broker)
+        db = folder / "restday.db"
+        try:
+            publisher = client(broker, f"bench-paced-{folder.name}", True)
+            payloads = weigh_ins(count, datetime.now(UTC) - timedelta(minutes=count + 10))
+            start = time.perf_counter()
+            infos = []
+            for i in range(0, count, PACE_CHUNK):
+                due = start + i / rate
+                while (now := time.perf_counter()) < due:
+                    time.sleep(min(due - now, POLL_S))
+                infos += [publisher.publish(SCALE, p, qos=1) for p in payloads[i : i + PACE_CHUNK]]
+            for info in infos:
+                info.wait_for_publish(DONE_TIMEOUT_S)
+            sent_s = time.perf_counter() - start
+            backlog = count - rows(db, "body")
+            stored = wait_rows(db, count)
+            done_s = time.perf_counter() - start
+            publisher.disconnect()
+            publisher.loop_stop()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    return (
+        f"{rate:>8g}/s {count:>7} {count / sent_s:>9.0f}/s {stored / done_s:>9.0f}/s "
+        f"{'all' if stored == count else f'{stored}':>7} {backlog:>8}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--burst", type=int, default=3_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rates", type=float, nargs="+", default=[2_500, 5_000, 7_500, 10_000])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          "mosquitto defaults + set_tcp_nodelay true, QoS 1")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"{'burst':>6} {'published':>11} {'stored':>7} {'dropped':>8}")
+        for i in range(args.repeat):
+            folder = Path(tmp) / f"burst{i}"
+            folder.mkdir()
+            print(one_burst(folder, args.burst), flush=True)
+        print(f"{'paced':>10} {'n':>7} {'published':>11} {'stored':>10} {'kept':>7} {'backlog':>8}")
+        for rate in args.rates:
+            folder = Path(tmp) / f"paced{rate:g}"
+            folder.mkdir()
+            print(sustained(folder, rate, args.seconds), flush=True)
+
+
+if __name__ == "__main__":
+    main()
