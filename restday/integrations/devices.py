@@ -3,7 +3,8 @@
 Shapes are those of PAYLOADS.md ("Smart scales", "Sleep trackers") and DESIGN.md §4–§5. Every
 function takes the receipt time (`received_at`, aware UTC) and, where local times occur, the
 athlete's zone. A payload that cannot be used raises `InputRejected` with one line a person can
-act on; nothing else escapes for any bytes. Quirks handled here and nowhere else:
+act on; nothing else escapes for any bytes (payload_json.py reads the JSON strictly: size,
+UTF-8, depth, digits, duplicate keys). Quirks handled here and nowhere else:
 - xiaomi_mi_scale writes local wall-clock time with a literal `+00:00`: the offset is dropped
   and the time read in the athlete's zone (a bridge container left on UTC is then off by the
   zone's offset; set TZ for the bridge).
@@ -12,11 +13,22 @@ act on; nothing else escapes for any bytes. Quirks handled here and nowhere else
   ignored: restday keeps the weigh-in, and the log and the rejected count should say so.
 - An empty scale payload (how MQTT clears a retained message) and a retained weigh-in without
   a time (its age is unknown) are ignored: `None`.
+
+Bounds of every value read (a value outside is rejected, the bound named in the reason; keys a
+preset does not read, such as the xiaomi bridge's `body_fat` or `impedance`, are kept in the
+raw text only and never used):
+- weight MIN_WEIGHT_KG–MAX_WEIGHT_KG (after converting lb or jin), water MIN_WATER_PCT–
+  MAX_WATER_PCT of body weight;
+- a night MIN_SLEEP_SESSION_MIN (minutes) to MAX_SLEEP_HOURS, its HRV (rMSSD) MIN_HRV_MS–
+  MAX_HRV_MS, its resting heart rate MIN_RESTING_HR_BPM–MAX_RESTING_HR_BPM;
+- pain MIN_PAIN–MAX_PAIN, whole levels;
+- every time from EARLIEST to FUTURE_TOLERANCE after its receipt (a time that has no UTC
+  equivalent, as 9999-12-31T23:30 in Berlin, is in the future; openScale's epoch values the
+  same, and an epoch in seconds where milliseconds are due is named as such).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -24,18 +36,35 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
+from restday.integrations.payload_json import EXCERPT_CHARS as EXCERPT_CHARS
+from restday.integrations.payload_json import MAX_JSON_DEPTH as MAX_JSON_DEPTH
+from restday.integrations.payload_json import MAX_JSON_INT_DIGITS as MAX_JSON_INT_DIGITS
+from restday.integrations.payload_json import MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES
+from restday.integrations.payload_json import InputRejected as InputRejected
+from restday.integrations.payload_json import decode_json as decode_json
+from restday.integrations.payload_json import excerpt as excerpt
+from restday.integrations.payload_json import json_object as json_object
+from restday.integrations.payload_json import kind_of as kind_of
+from restday.integrations.payload_json import parse_json, payload_text
 from restday.models import MIN_SLEEP_SESSION_MIN as MIN_SLEEP_SESSION_MIN  # the store's too
 from restday.models import BodyMeasurement, Hours, Kilograms, PainReport, SleepSession
 
-MAX_PAYLOAD_BYTES = 64 * 1024
 MIN_WEIGHT_KG = 20.0
 MAX_WEIGHT_KG = 300.0
-MIN_WATER_PCT = 0.0
-MAX_WATER_PCT = 100.0
+# Body water in % of body weight: adults measure about 45–65 %; the xiaomi bridge clamps its
+# estimate to 35–75 %. Outside 20–80 % the reading is broken (or not a percentage).
+MIN_WATER_PCT = 20.0
+MAX_WATER_PCT = 80.0
 MAX_SLEEP_HOURS = 20.0
-MIN_RESTING_HR_BPM = 20.0
+# Nightly rMSSD in ms: resting adults span about 10–200 ms; under 5 or over 300 is an artefact
+# (a lost beat, a unit mix-up), not a night to compare the athlete's trend with.
+MIN_HRV_MS = 5.0
+MAX_HRV_MS = 300.0
+# Resting heart rate in beats per minute: endurance athletes reach the 30s; the athlete's
+# `resting_hr` setting has the same floor (config/sections.py).
+MIN_RESTING_HR_BPM = 25.0
 MAX_RESTING_HR_BPM = 150.0
-MIN_PAIN = 0
+MIN_PAIN = 0  # pain levels, whole numbers
 MAX_PAIN = 10
 KG_PER_LB = 0.45359237
 KG_PER_JIN = 0.5
@@ -44,91 +73,16 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # a Pi without RTC may stamp 1970
 DURATION_SLACK = timedelta(minutes=1)  # duration_hours may exceed end − start by rounding
 HOUR = timedelta(hours=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_JSON_DEPTH = 64  # our payloads are flat; SQLite's json_valid refuses 1,000 levels
-EXCERPT_CHARS = 60  # at most this much of a payload's text goes into a reason
+EARLIEST_EPOCH_MS = (EARLIEST - EPOCH) // timedelta(milliseconds=1)
+LAST_EPOCH_MS = (datetime.max.replace(tzinfo=UTC) - EPOCH) // timedelta(milliseconds=1)
 PRESS = b"PRESS"  # the Home Assistant button's payload_press
 
 _KG_PER_UNIT = {"kg": 1.0, "lb": KG_PER_LB, "lbs": KG_PER_LB, "jin": KG_PER_JIN}
 _PAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
-_TOO_DEEP = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
-
-
-class InputRejected(ValueError):
-    """A payload that cannot be used; the message is one line saying why."""
+_DIGITS = re.compile(r"-?[0-9]+")
 
 
 # --- shared reads -------------------------------------------------------------------------
-
-
-def excerpt(value: object) -> str:
-    """A short, one-line, printable rendering of a value for a reason."""
-    try:
-        text = json.dumps(value, ensure_ascii=True)
-    except (TypeError, ValueError, RecursionError):
-        text = type(value).__name__
-    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
-
-
-def kind_of(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, int | float):
-        return "a number"
-    return "a list" if isinstance(value, list) else "an object"
-
-
-def _text(payload: bytes) -> str:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise InputRejected(f"payload of {len(payload):,} bytes is over the 64 KiB limit")
-    try:
-        return payload.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputRejected("not UTF-8 text") from None
-
-
-def _no_constant(name: str) -> object:
-    raise InputRejected(f"not valid JSON: {name} is not a JSON number")
-
-
-def _too_deep(value: object) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return False
-
-
-def _parse_json(text: str) -> object:
-    try:
-        data: object = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise InputRejected(
-            f"not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
-        ) from None
-    except RecursionError:  # nested beyond Python's own limit
-        raise InputRejected(_TOO_DEEP) from None
-    if _too_deep(data):
-        raise InputRejected(_TOO_DEEP)
-    return data
-
-
-def decode_json(payload: bytes) -> object:
-    """The JSON value of a payload: at most 64 KiB, UTF-8, strict JSON (no NaN)."""
-    return _parse_json(_text(payload))
-
-
-def json_object(data: object) -> dict[str, object]:
-    if not isinstance(data, dict):
-        raise InputRejected(f"expected a JSON object, got {kind_of(data)} {excerpt(data)}")
-    return data
 
 
 def _number(obj: Mapping[str, object], key: str) -> float | None:
@@ -138,11 +92,8 @@ def _number(obj: Mapping[str, object], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputRejected(f"{key} must be a number, got {kind_of(value)} {excerpt(value)}")
-    try:
-        number = float(value)
-    except OverflowError:  # an integer too large for a float
-        number = math.inf
-    if not math.isfinite(number):
+    number = float(value)  # an integer has at most MAX_JSON_INT_DIGITS: no OverflowError
+    if not math.isfinite(number):  # 1e400 is read as inf
         raise InputRejected(f"{key} must be a finite number, got {excerpt(value)}")
     return number
 
@@ -160,26 +111,45 @@ def _within(key: str, value: float, low: float, high: float, unit: str) -> float
     return value
 
 
+def _too_early(what: str, shown: str) -> InputRejected:
+    return InputRejected(f"{what} {shown} is before {EARLIEST.year}: is the clock set?")
+
+
+def _too_late(what: str, shown: str) -> InputRejected:
+    return InputRejected(f"{what} {shown} is in the future")
+
+
 def _timestamp(value: object, key: str, tz: tzinfo, *, wall_clock: bool = False) -> datetime:
     """An ISO 8601 text as UTC; without a zone (or with `wall_clock`) it is local in `tz`."""
     if not isinstance(value, str):
         raise InputRejected(f"{key} must be ISO 8601 text, got {kind_of(value)} {excerpt(value)}")
     try:
         parsed = datetime.fromisoformat(value)
-        if wall_clock or parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=tz)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise InputRejected(f"{key} {excerpt(value)} is not an ISO 8601 time") from None
+    if wall_clock or parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # within hours of year 1 or 9999: no such time in UTC
+        early = parsed.year < EARLIEST.year
+        raise (_too_early if early else _too_late)(key, excerpt(value)) from None
+
+
+def _shown(when: datetime, tz: tzinfo) -> str:
+    """A time as the athlete reads it; in UTC when the local time would leave years 1–9999."""
+    try:
+        return when.astimezone(tz).isoformat(timespec="minutes")
+    except OverflowError:
+        return when.isoformat(timespec="minutes")
 
 
 def _check_time(when: datetime, what: str, received_at: datetime, tz: tzinfo) -> None:
     """Refuse a time before 2000 or later than the receipt time allows."""
-    shown = when.astimezone(tz).isoformat(timespec="minutes")
     if when < EARLIEST:
-        raise InputRejected(f"{what} {shown} is before 2000: is the clock set?")
+        raise _too_early(what, _shown(when, tz))
     if when > received_at + FUTURE_TOLERANCE:
-        raise InputRejected(f"{what} {shown} is in the future")
+        raise _too_late(what, _shown(when, tz))
 
 
 # --- scales -------------------------------------------------------------------------------
@@ -205,9 +175,11 @@ def _weight_kg(obj: Mapping[str, object], unit_key: str | None) -> float:
     return _within("weight", kg, MIN_WEIGHT_KG, MAX_WEIGHT_KG, "kg")
 
 
-def _water(obj: Mapping[str, object]) -> float | None:
+def _water(obj: Mapping[str, object], *, zero_is_absent: bool = False) -> float | None:
     water = _number(obj, "water")
-    return None if water is None else _within("water", water, MIN_WATER_PCT, MAX_WATER_PCT, "%")
+    if water is None or (zero_is_absent and water == 0):
+        return None
+    return _within("water", water, MIN_WATER_PCT, MAX_WATER_PCT, "%")
 
 
 def _generic_scale(data: object, tz: tzinfo) -> _Weighing:
@@ -234,15 +206,28 @@ def _openscale(data: object, tz: tzinfo) -> _Weighing:
     obj = json_object(data)
     date = obj.get("date")
     when: datetime | None = None
+    if isinstance(date, str) and _DIGITS.fullmatch(date):  # ISO 8601 would read a year 1572
+        raise InputRejected(f"date {excerpt(date)} is in quotes: epoch ms must be a JSON number")
     if isinstance(date, str):
         when = _timestamp(date, "date", tz)
     elif date is not None:
-        try:
-            when = EPOCH + timedelta(milliseconds=_need(obj, "date"))
-        except OverflowError:
-            raise InputRejected(f"date {excerpt(date)} ms is out of range") from None
-    water = _water(obj) or None  # openScale sync 2.x sends 0 for "not measured"
+        when = _epoch_ms(obj, "date")
+    water = _water(obj, zero_is_absent=True)  # openScale sync 2.x sends 0 for "not measured"
     return _Weighing(_weight_kg(obj, None), water, when)
+
+
+def _epoch_ms(obj: Mapping[str, object], key: str) -> datetime:
+    """Epoch milliseconds as UTC; before 2000 (in seconds, perhaps) or past 9999 refused."""
+    ms = _need(obj, key)
+    shown = excerpt(obj[key])
+    if ms < EARLIEST_EPOCH_MS and EARLIEST_EPOCH_MS <= ms * 1000 <= LAST_EPOCH_MS:
+        raise InputRejected(f"{key} {shown} looks like epoch seconds; milliseconds are expected")
+    if ms < EARLIEST_EPOCH_MS:
+        raise _too_early(key, f"{shown} ms")
+    try:
+        return EPOCH + timedelta(milliseconds=ms)
+    except OverflowError:  # after 9999
+        raise _too_late(key, f"{shown} ms") from None
 
 
 _SCALE_PRESETS: dict[str, Callable[[object, tzinfo], _Weighing]] = {
@@ -262,10 +247,10 @@ def parse_scale(
     name = str(preset)
     if name not in _SCALE_PRESETS:
         raise ValueError(f"unknown scale preset {name!r}")
-    text = _text(payload)
+    text = payload_text(payload)
     if not text.strip():  # how MQTT clears a retained message: nothing to store
         return None
-    weighing = _SCALE_PRESETS[name](_parse_json(text), tz)
+    weighing = _SCALE_PRESETS[name](parse_json(text), tz)
     if weighing.when is None and retained:
         return None
     when = received_at if weighing.when is None else weighing.when
@@ -306,8 +291,8 @@ def parse_sleep(payload: bytes, *, received_at: datetime, tz: tzinfo) -> tuple[S
     With both `start` and `duration_hours`, the duration is the time asleep: it may be shorter
     than the time in bed, not longer.
     """
-    text = _text(payload)
-    obj = json_object(_parse_json(text))
+    text = payload_text(payload)
+    obj = json_object(parse_json(text))
     if obj.get("end") is None:
         raise InputRejected("end is missing")
     end = _timestamp(obj["end"], "end", tz)
@@ -323,8 +308,8 @@ def parse_sleep(payload: bytes, *, received_at: datetime, tz: tzinfo) -> tuple[S
     if start is not None and timedelta(hours=hours) > end - start + DURATION_SLACK:
         raise InputRejected(f"duration_hours {round(hours, 2)} is longer than start to end")
     hrv = _number(obj, "hrv_ms")
-    if hrv is not None and hrv <= 0:
-        raise InputRejected(f"hrv_ms {round(hrv, 2)} is not above 0")
+    if hrv is not None:
+        _within("hrv_ms", hrv, MIN_HRV_MS, MAX_HRV_MS, "ms")
     rhr = _number(obj, "resting_hr")
     if rhr is not None:
         _within("resting_hr", rhr, MIN_RESTING_HR_BPM, MAX_RESTING_HR_BPM, "bpm")
@@ -339,7 +324,7 @@ def parse_sleep(payload: bytes, *, received_at: datetime, tz: tzinfo) -> tuple[S
 
 def parse_pain(payload: bytes, *, received_at: datetime) -> tuple[PainReport, str]:
     """Pain right now from the number entity: a whole number 0–10 as text (`7`, `7.0`)."""
-    text = _text(payload).strip()
+    text = payload_text(payload).strip()
     if not _PAIN_NUMBER.fullmatch(text):
         raise InputRejected(f"pain must be a number 0–10, got {excerpt(text)}")
     number = Decimal(text)

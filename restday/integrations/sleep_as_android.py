@@ -7,12 +7,11 @@ event stamped with its receipt time. The tracker's state survives restarts (`to_
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from restday.integrations.devices import (
-    HOUR,
+from restday.integrations.devices import HOUR, check_night
+from restday.integrations.payload_json import (
     InputRejected,
-    check_night,
     decode_json,
     excerpt,
     json_object,
@@ -70,10 +69,12 @@ class SleepAsAndroid:
 
     @classmethod
     def from_json(cls, text: str) -> SleepAsAndroid:
-        """A tracker from `to_json`'s text; a fresh one if the text is not such a state."""
+        """A tracker from `to_json`'s text; a fresh one if the text is not such a state (the
+        store's copy may be damaged: a time with no UTC equivalent overflows, a long number
+        or deep nesting is a ValueError or RecursionError of the JSON reader)."""
         try:
             night = [(_event(event), _aware(when)) for event, when in json.loads(text)]
-        except (ValueError, TypeError, RecursionError):
+        except (ValueError, TypeError, RecursionError, OverflowError):
             return cls()
         names = [event for event, _ in night]
         if names and (names[0] != SAA_STARTED or not _SAA_IN_NIGHT.issuperset(names[1:])):
@@ -98,14 +99,16 @@ def _finished_night(night: list[tuple[str, datetime]]) -> tuple[SleepSession, st
     """A night from its events, started … stopped; refused if it cannot be real (`check_night`:
     under devices.MIN_SLEEP_SESSION_MIN it is tracking started and stopped by accident)."""
     start, end = night[0][1], night[-1][1]
-    paused, paused_at = timedelta(), None
+    # Summed in hours, not as a timedelta: a damaged saved state pausing from year 1 to 9999
+    # a few hundred times would overflow a timedelta (at most 999,999,999 days).
+    paused_hours, paused_at = 0.0, None
     for event, when in night[1:]:
         if event == SAA_PAUSED and paused_at is None:
             paused_at = when
         elif event != SAA_PAUSED and paused_at is not None:  # resumed or stopped
-            paused += max(when - paused_at, timedelta())
+            paused_hours += max((when - paused_at) / HOUR, 0.0)
             paused_at = None
-    hours = (end - start - paused) / HOUR
+    hours = (end - start) / HOUR - paused_hours
     check_night(start, end, hours, end, UTC)
     raw = {"events": [{"event": e, "received_at": w.isoformat()} for e, w in night]}
     session = SleepSession(end=end, hours=Hours(hours), start=start, source=SAA_SOURCE)
