@@ -2,13 +2,16 @@
 one paho client publishing in a loop with paho's default in-flight window, not waiting for
 each PUBACK (an openScale "sync all", or what a bridge held while restday was down).
 
-`publish_burst` runs the publisher as a process of its own at the lowest CPU priority
-(`nice` 19): in real life it is another device (a phone, a bridge), which takes no CPU from
-restday; on a test machine it would, and a suite run on a busy machine would then measure the
-scheduler, not restday. `bench/bench_burst.py` publishes at normal priority on a quiet machine.
+`publish_burst` runs the publisher as a process of its own. In real life it is another device
+(a phone, a bridge), which takes no CPU from restday; on a test machine it would, and a test
+run on a busy machine would measure the scheduler, not restday. So the tests run it at the
+lowest CPU priority (`nice` 19) on restday's CPU (`on_cpu`, restday pinned there too): it
+publishes whenever restday leaves the CPU, waiting for its disk or for the network, which is
+when restday that acknowledged one message per fsync fell behind by thousands.
+`bench/bench_burst.py` publishes at normal priority, anywhere, on a quiet machine.
 
-Run as `python -m tests.burst HOST PORT TOPIC CLIENT_ID NICE < payloads` (one JSON string per
-line) to publish from a separate process."""
+Run as `python -m tests.burst HOST PORT TOPIC CLIENT_ID NICE CPU KINDS < payloads` (one JSON
+string per line) to publish from a separate process."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent  # where `python -m tests.burst` r
 LOWEST_PRIORITY = 19  # nice: the publisher is another device in real life
 CONNECT_TIMEOUT_S = 10.0
 ALL_ACKED_TIMEOUT_S = 120.0  # for the broker to acknowledge every message (a loaded machine)
+
+
+def one_cpu() -> int:
+    """A CPU this process may run on: where a test pins restday and its publisher."""
+    return min(os.sched_getaffinity(0))
+
+
+def pinned_to(cpu: int) -> Callable[[], None]:
+    """A `preexec_fn` pinning the child process to `cpu`."""
+    return lambda: os.sched_setaffinity(0, {cpu})
 
 
 def weight_of(i: int) -> float:
@@ -52,16 +65,20 @@ def publish_burst(
     *,
     client_id: str,
     nice: int = LOWEST_PRIORITY,
+    on_cpu: int | None = None,
 ) -> None:
     """Publish every payload at QoS 1 as fast as paho goes, from a process of its own at
     CPU priority `nice`, and return once the broker acknowledged all of them (it has taken
-    them: what it does not deliver, it dropped)."""
+    them: what it does not deliver, it dropped); `on_cpu` pins it to that CPU."""
     lines = "".join(
         json.dumps(p.decode("latin-1") if isinstance(p, bytes) else p) + "\n" for p in payloads
     )
     kinds = "".join("b" if isinstance(p, bytes) else "s" for p in payloads)
     subprocess.run(
-        [sys.executable, "-m", "tests.burst", host, str(port), topic, client_id, str(nice), kinds],
+        [
+            *(sys.executable, "-m", "tests.burst", host, str(port), topic, client_id),
+            *(str(nice), "" if on_cpu is None else str(on_cpu), kinds),
+        ],
         input=lines.encode(),
         check=True,
         timeout=ALL_ACKED_TIMEOUT_S + CONNECT_TIMEOUT_S,
@@ -91,8 +108,10 @@ def publish_here(
 
 
 def main(argv: Sequence[str]) -> None:
-    host, port, topic, client_id, nice, kinds = argv
+    host, port, topic, client_id, nice, cpu, kinds = argv
     os.nice(int(nice))
+    if cpu:
+        os.sched_setaffinity(0, {int(cpu)})
     texts = [json.loads(line) for line in sys.stdin.read().splitlines()]
     payloads = [t.encode("latin-1") if k == "b" else t for t, k in zip(texts, kinds, strict=True)]
     publish_here(host, int(port), topic, payloads, client_id=client_id)

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 HA_BIRTH_DEBOUNCE = timedelta(seconds=10)  # several HA births in a burst give one re-send
 QUEUE_POLL_S = 1.0  # the worker wakes this often even when idle (`alive`, diagnostics due)
+MAX_UNEVALUATED = 5_000  # inputs of a burst stored before an evaluation all the same
+ACK_EVERY = 250  # inputs of a burst stored before an fsync and their acknowledgements
 HA_LISTENING_GRACE_S = 3.0  # after discovery, for Home Assistant to subscribe to notifications
 HEARTBEAT_STALE_S = 120.0  # no loop turn for this long means the worker is hung
 LAST_SYNC_KEY = "strava_last_sync"  # store state: survives restarts for the diagnostics
@@ -108,6 +110,7 @@ class Worker:
         self._ha_grace_s = ha_listening_grace_s
         self._ha_listening_at: float | None = None  # monotonic; None: not connected yet
         self._waiting_notes: list[notifications.Notification] = []  # until HA listens
+        self._unapplied: list[Stored | Outcome] = []  # stored in a burst, evaluated at its end
 
     # --- thread ---------------------------------------------------------------------------
 
@@ -143,21 +146,22 @@ class Worker:
                 except queue.Empty:
                     self.idle()
                     continue
-                while len(pending) < MAX_BATCH:
-                    try:
-                        pending.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
+                _drain(self._queue, pending, MAX_BATCH)
             events = [pending.popleft()]
             while self._is_input(events[0]) and pending and len(events) < MAX_BATCH:
                 if not self._is_input(pending[0]):
                     break
                 events.append(pending.popleft())
+            if not pending:  # what arrived meanwhile: more inputs right behind these?
+                _drain(self._queue, pending, MAX_BATCH)
             try:
                 if events[0] is Lifecycle.STOP:
+                    self._catch_up()  # the end of a burst just before the stop
                     return
-                if len(events) > 1:
-                    self.handle_inputs([e for e in events if isinstance(e, InboundMessage)])
+                if self._is_input(events[0]):
+                    more = bool(pending) and self._is_input(pending[0])
+                    msgs = [e for e in events if isinstance(e, InboundMessage)]
+                    self.handle_inputs(msgs, more_coming=more)
                 else:
                     self.handle(events[0])
             except Exception:  # one bad event must never stop the service
@@ -180,6 +184,7 @@ class Worker:
         """Nothing queued (every `QUEUE_POLL_S` at most): what waited for its time goes out,
         notifications for Home Assistant and a diagnostics change held back by the limit."""
         try:
+            self._catch_up()
             self._release_notes()
             self.diagnostics.publish_waiting()
         except Exception:
@@ -194,19 +199,27 @@ class Worker:
 
     def handle(self, event: Event) -> None:
         try:
+            self._catch_up()
             self._dispatch(event)
         finally:  # what was stored is acknowledged even if publishing failed
             self._held.acknowledge_durable()  # after the new state went out: fsync, then ack
         self._release_notes()
         self.diagnostics.publish(force=False)
 
-    def handle_inputs(self, msgs: Sequence[InboundMessage]) -> None:
+    def handle_inputs(self, msgs: Sequence[InboundMessage], *, more_coming: bool = False) -> None:
         """Input messages that arrived together: one transaction, one evaluation, one state
-        published, one fsync, then every one of them acknowledged."""
+        published, one fsync, then every one of them acknowledged. With `more_coming` (more
+        inputs queued right behind them: a burst), they are stored at once, and evaluated,
+        made durable and acknowledged with those after them: the evaluation after up to
+        `MAX_UNEVALUATED` inputs, the fsync and the acknowledgements after `ACK_EVERY` (a
+        worker waiting for its disk takes nothing from the broker's queue meanwhile)."""
         try:
-            self._apply(self._held.take(msgs))
+            self._unapplied += self._held.take(msgs)
+            if not more_coming or len(self._unapplied) >= MAX_UNEVALUATED:
+                self._catch_up()
         finally:
-            self._held.acknowledge_durable()
+            if not more_coming or self._held.unacknowledged >= ACK_EVERY:
+                self._held.acknowledge_durable()
         self._release_notes()
         self.diagnostics.publish(force=False)
 
@@ -238,6 +251,12 @@ class Worker:
                 self._release_notes(ha_listens=True)  # HA is up with our discovery: it listens
             return
         self._apply(self._held.take([msg]))  # stored, or held while the store cannot take it
+
+    def _catch_up(self) -> None:
+        """Evaluate and publish for the inputs stored but not evaluated yet (`handle_inputs`)."""
+        if self._unapplied:
+            outcomes, self._unapplied = self._unapplied, []
+            self._apply(outcomes)
 
     def _apply(self, outcomes: list[Stored | Outcome]) -> None:
         """The inputs just stored into the history, in order; the state evaluated and
@@ -407,3 +426,12 @@ def _describe(event: Event) -> str:
     if isinstance(event, SyncResult):
         return "a Strava sync's result"
     return f"the {event.value} event"
+
+
+def _drain(source: queue.Queue[Event], into: deque[Event], up_to: int) -> None:
+    """Move what is queued now into `into`, until it holds `up_to`."""
+    while len(into) < up_to:
+        try:
+            into.append(source.get_nowait())
+        except queue.Empty:
+            return

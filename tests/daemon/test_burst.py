@@ -18,7 +18,7 @@ import pytest
 from restday.integrations.mqtt.topics import Topics
 from restday.store import Store
 from tests.broker import Mosquitto
-from tests.burst import publish_burst, weigh_ins, weight_of
+from tests.burst import one_cpu, pinned_to, publish_burst, weigh_ins, weight_of
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import MORNING, rows, running, write_config
 from tests.daemon.test_run_process import restday_run
@@ -86,10 +86,13 @@ def test_3000_weigh_ins_published_at_full_speed_are_all_stored_once(
     try:
         probe.subscribe(topics.status)
         probe.subscribe(topics.state)
-        with restday_run(config, tmp_path / "run.log"):  # a process of its own, as in real life
+        cpu = one_cpu()  # restday and its publisher share one (tests/burst.py says why)
+        with restday_run(config, tmp_path / "run.log", preexec=pinned_to(cpu)):
             probe.wait_for(topics.status, b"online")
             burst = weigh_ins(BURST, start)
-            publish_burst(broker.host, broker.port, f"{topic_prefix}/scale", burst, client_id="s")
+            publish_burst(
+                broker.host, broker.port, f"{topic_prefix}/scale", burst, client_id="s", on_cpu=cpu
+            )
             assert wait_until(lambda: rows(db, "body") == BURST, ALL_IN_S), rows(db, "body")
             last = weight_of(BURST - 1)
             assert wait_until(
