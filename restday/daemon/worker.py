@@ -100,6 +100,7 @@ class Worker:
         )
         self._history: History  # what evaluations from _pruned_at on read (`_remember`)
         self._pruned_at: datetime
+        store.changed_elsewhere()  # what the store holds now is what the history starts from
         self._remember(store.history())
         self._shoes: tuple[str, ...] | None = None
         self._last_birth_resend: datetime | None = None
@@ -214,6 +215,8 @@ class Worker:
         `MAX_UNEVALUATED` inputs, the fsync and the acknowledgements after `ACK_EVERY` (a
         worker waiting for its disk takes nothing from the broker's queue meanwhile)."""
         try:
+            if not self._unapplied and self._read_what_others_wrote():
+                self.evaluate_and_publish()
             self._unapplied += self._held.take(msgs)
             if not more_coming or len(self._unapplied) >= MAX_UNEVALUATED:
                 self._catch_up()
@@ -241,6 +244,8 @@ class Worker:
                 self.store.check()
             except StoreError as exc:
                 self._held.health.failed(exc)
+            if self._read_what_others_wrote():
+                self.evaluate_and_publish()
             self._apply(self._held.retry(self.clock.now()))
 
     def _message(self, msg: InboundMessage) -> None:
@@ -251,6 +256,19 @@ class Worker:
                 self._release_notes(ha_listens=True)  # HA is up with our discovery: it listens
             return
         self._apply(self._held.take([msg]))  # stored, or held while the store cannot take it
+
+    def _read_what_others_wrote(self) -> bool:
+        """Whether `restday import` or `restday strava sync` wrote to the store beside the
+        service; if so the history is read again (on the minute tick, and before inputs)."""
+        try:
+            if not self.store.changed_elsewhere():
+                return False
+            log.info("the store changed beside the service (an import or a sync): read again")
+            self._remember(self.store.history())
+        except StoreError as exc:
+            self._held.health.failed(exc)
+            return False
+        return True
 
     def _catch_up(self) -> None:
         """Evaluate and publish for the inputs stored but not evaluated yet (`handle_inputs`)."""

@@ -51,6 +51,7 @@ class Store:
         self._conn = conn
         self._path = path  # None: in memory
         self._unflushed = False  # a commit since the last `flush`
+        self._data_version: int | None = None  # `changed_elsewhere`: as last seen
         # the file opened, to tell when the path names another one (or none): `check`
         self._opened = None if path is None else identity.FileIdentity.of(path)
         self._log_emptied = False  # `check` found it deleted or replaced, and emptied the log
@@ -186,6 +187,15 @@ class Store:
                 busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
                 self._log_emptied = busy == 0
         raise identity.vanished(self._path, change)
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection committed to the store since the last call (`restday
+        import` or `restday strava sync` beside the service; SQLite's `data_version`)."""
+        with self._failing("read"):
+            (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        changed = self._data_version is not None and version != self._data_version
+        self._data_version = int(version)
+        return changed
 
     def created_at(self) -> str | None:
         """When the store was created (UTC, `YYYY-MM-DDTHH:MM:SS.ffffffZ`); None for a store

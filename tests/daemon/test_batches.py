@@ -21,11 +21,11 @@ import pytest
 from restday.clock import FixedClock
 from restday.config import Config, load_config
 from restday.daemon.diagnostics import DIAGNOSTICS_MIN_INTERVAL
-from restday.daemon.events import Lifecycle
+from restday.daemon.events import Lifecycle, Tick
 from restday.daemon.worker import Worker
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics
-from restday.models import BodyMeasurement
+from restday.models import BodyMeasurement, Kilograms
 from restday.store import Store
 from restday.sync import STRAVA_PARSERS
 
@@ -192,3 +192,21 @@ def test_a_diagnostics_change_goes_out_once_the_minute_is_over_not_a_tick_later(
     w.idle()
     latest = json.loads(out.on(topics.diagnostics)[-1])
     assert latest["inputs"]["scale"]["rejected"] == 1  # 60 s after the last, 59 s after the change
+
+
+def test_what_an_import_beside_the_service_wrote_is_read_on_the_minute_tick(
+    config: Config, store: Store
+) -> None:
+    out = Recorder()
+    topics = Topics.of(config)
+    w = worker(config, store, out)
+    with Store.open(config.store_path()) as beside:  # `restday import`, say, in its own process
+        beside.add_body(
+            BodyMeasurement(
+                time=NOW - timedelta(hours=1), weight_kg=Kilograms(66.6), source="generic"
+            ),
+            "{}",
+            NOW,
+        )
+    w.handle(Tick.HOUSEKEEPING)
+    assert json.loads(out.on(topics.state)[-1])["metrics"]["weight_kg"] == 66.6
