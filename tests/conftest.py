@@ -6,11 +6,13 @@ Tests wait for messages with timeouts, never with fixed sleeps: `Probe.wait_for`
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,17 +32,20 @@ POLL_S = 0.01
 PROBE_KEEPALIVE_S = 60
 CI_ENV = "CI"
 TOPIC_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+THREADS_END_S = 10.0  # how long a test's teardown waits for the threads the test started
 
 
-def wait_until(condition: Callable[[], object], timeout_s: float = WAIT_S) -> bool:
-    """Poll `condition` until it is truthy (True) or `timeout_s` passes (False)."""
+def wait_until(
+    condition: Callable[[], object], timeout_s: float = WAIT_S, *, poll_s: float = POLL_S
+) -> bool:
+    """Poll `condition` every `poll_s` until it is truthy (True) or `timeout_s` passes (False)."""
     deadline = time.monotonic() + timeout_s
     while True:
         if condition():
             return True
         if time.monotonic() >= deadline:
             return False
-        time.sleep(POLL_S)
+        time.sleep(poll_s)
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,35 @@ def retained(broker: Mosquitto, topic: str) -> Received:
     with another_probe(broker, "retained-reader") as client:
         client.subscribe(topic)
         return client.wait_for(topic)
+
+
+@pytest.fixture(autouse=True)
+def _logging_and_threads_left_as_found() -> Iterator[None]:
+    """Each test leaves logging as it found it and waits for the threads it started.
+
+    `restday.cli.main` (called in-process by many tests) sets up logging with
+    `basicConfig(force=True)`: the root logger gets a handler on the sys.stderr of that moment
+    — under pytest, the test's captured stream, closed when the test ends — and a level (DEBUG
+    after `-v`). Left in place, every later log line of any thread (the services of later
+    tests, paho's network threads, a thread still running after the session) fails with
+    "I/O operation on closed file" and prints a traceback. The handler is removed and the
+    level restored; then threads started by the test that outlive it (a service not stopped,
+    a Strava sync still under way) are waited for, and named in a warning if they do not end."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    before = set(threading.enumerate())
+    yield
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler and handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+    deadline = time.monotonic() + THREADS_END_S
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    for thread in left:
+        thread.join(max(deadline - time.monotonic(), 0.0))
+    still = sorted(t.name for t in left if t.is_alive())
+    if still:
+        warnings.warn(f"threads the test started still run after it: {still}", stacklevel=1)
 
 
 @pytest.fixture(scope="session")
