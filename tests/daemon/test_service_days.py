@@ -15,6 +15,7 @@ from tests.broker import Mosquitto
 from tests.conftest import Probe, wait_until
 from tests.daemon.service_harness import MORNING, running, state_of, write_config
 from tests.factories import DAY, TZ, night, weigh
+from tests.test_store import sql
 
 XIAOMI = {"weight": 160.6, "weight_unit": "lbs", "water": 55.4,
           "timestamp": "2026-11-20T07:12:03+00:00"}  # fmt: skip
@@ -166,6 +167,7 @@ def test_a_clock_that_started_years_ahead_and_is_corrected_still_shows_last_nigh
 
 
 THOUSAND_DAYS = 1000
+SETTLE_POLL_S = 0.001  # the worker takes about a millisecond an event: 3,000 waits stay short
 
 
 def test_a_thousand_days_bring_exactly_one_morning_report_each(
@@ -173,7 +175,11 @@ def test_a_thousand_days_bring_exactly_one_morning_report_each(
 ) -> None:
     """Day after day for almost three years — a weigh-in, the morning report, the midnight
     re-evaluation — no report is missed or sent twice, also across the DST changes, and the
-    last state shows the last weigh-in."""
+    last state shows the last weigh-in.
+
+    The clock moves only once the worker has handled what it was given (`settle`): the worker
+    reads the clock when it gets to an event, not when the event was put, so a worker running
+    behind would otherwise give day N's report at day N+1's midnight, under day N+1's date."""
     config = write_config(tmp_path, broker, topic_prefix, scale="generic")
     topics = Topics.of(config)
     first = datetime(2026, 1, 1, 6, 30, tzinfo=TZ)
@@ -187,17 +193,30 @@ def test_a_thousand_days_bring_exactly_one_morning_report_each(
 
     with running(config, clock) as service:
         state_of(probe, topics)  # connected and subscribed
+
+        def settle(day: int) -> None:
+            assert wait_until(service.worker.drained, poll_s=SETTLE_POLL_S), f"day {day}"
+
         for day in range(THOUSAND_DAYS):
             wake = first + timedelta(days=day)  # 06:30 local, whatever the offset
             clock.set(wake)
             body = {"weight": 70.0 + day % 20 / 10, "timestamp": wake.isoformat()}
             message = json.dumps(body).encode()
             service.worker.put(InboundMessage(f"{topic_prefix}/scale", message, False, 1, wake))
+            settle(day)
             clock.set(wake + timedelta(minutes=5))
             service.worker.put(Tick.MORNING_REPORT)
             service.worker.put(Tick.MORNING_REPORT)  # a second tick (a clock jump, a restart)
+            settle(day)
+            assert wait_until(lambda: mornings() == day + 1), f"day {day}"  # noqa: B023
             clock.set(datetime.combine(wake.date() + timedelta(days=1), time(0, 0, 30), TZ))
             service.worker.put(Tick.DAY_ROLLOVER)
-            assert wait_until(lambda: mornings() == day + 1), f"day {day}"  # noqa: B023
-        assert service.store.counts().weigh_ins == THOUSAND_DAYS
+            settle(day)
+    assert mornings() == THOUSAND_DAYS
+    with Store.open(config.store_path()) as store:  # restday stopped: its queue was handled
+        assert store.counts().weigh_ins == THOUSAND_DAYS
+    sent = sql(config.store_path(), "SELECT key, sent_at FROM sent WHERE key LIKE 'morning:%'")
+    days = [(first + timedelta(days=day)).date() for day in range(THOUSAND_DAYS)]
+    assert sorted(key for key, _ in sent) == [f"morning:{day.isoformat()}" for day in days]
+    assert {datetime.fromisoformat(at).astimezone(TZ).time() for _, at in sent} == {time(6, 35)}
     assert json.loads(probe.messages(topics.state)[-1].payload)["metrics"]["weight_kg"] == 71.9
