@@ -150,6 +150,14 @@ class Mosquitto:
         except FileNotFoundError:
             return ""
 
+    def acknowledged_by(self, client_id: str) -> int:
+        """How many messages `client_id` has acknowledged to the broker so far (QoS 1 PUBACKs,
+        counted in the log: needs `log_packets`). For restday, an input acknowledged is one
+        its store made durable."""
+        if not self.log_packets:
+            raise BrokerError("acknowledgements are only in the log with log_packets=True")
+        return self.log_text().count(f"Received PUBACK from {client_id} (")
+
     def start(self) -> None:
         """Run the broker and return once its port accepts connections."""
         if self.running:

@@ -22,11 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
 from restday.cli import main
+from restday.daemon.diagnostics import DIAGNOSTICS_MIN_INTERVAL
 from restday.integrations.mqtt.topics import Topics
 from restday.models import PainReport
 from restday.store import SCHEMA_VERSION, Store
@@ -186,6 +187,22 @@ def read_only_bind(tmp_path: Path) -> Iterator[ReadOnlyBind]:
 # --- the card fails while restday runs ---------------------------------------------------------
 
 
+def outage_with_inputs_held(probe: Probe, topic: str) -> dict[str, Any]:
+    """The `store` section of the first diagnostics that report the store failing with inputs
+    held. The first report of the outage rightly says held 0 when a write other than an
+    input's saw the failure first (the record of a notification sent, a Strava sync's result);
+    the inputs held then come in a later report, which the rate limit may keep back a minute."""
+    deadline = time.monotonic() + DIAGNOSTICS_MIN_INTERVAL.total_seconds() + DRAIN_S
+    while True:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, "no diagnostics reported the store failing with inputs held"
+        store: dict[str, Any] = json.loads(probe.wait_for(topic, timeout_s=remaining).payload)[
+            "store"
+        ]
+        if not store["ok"] and store["held"] >= 1:
+            return store
+
+
 def test_an_sd_card_gone_read_only_gives_one_error_and_after_fsck_every_input_is_stored_once(
     tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str, sd_card: SdCard
 ) -> None:
@@ -200,12 +217,15 @@ def test_an_sd_card_gone_read_only_gives_one_error_and_after_fsck_every_input_is
         for i in range(STORED_BEFORE):
             probe.publish(scale, weigh_in(i, start))
         assert wait_until(lambda: len(stored_times(db)) == STORED_BEFORE, DRAIN_S)
+        # Acknowledged, so made durable: no fsync is under way when the card fails. (One that
+        # is may be reported done by the kernel while the journal abort discards its write:
+        # the input is then acknowledged, yet gone after the fsck. Not what this test is about.)
+        client = config.mqtt.client_id
+        assert wait_until(lambda: broker.acknowledged_by(client) == STORED_BEFORE, DRAIN_S)
         sd_card.go_read_only()
         for i in range(STORED_BEFORE, total):
             probe.publish(scale, weigh_in(i, start))
-        while (store := json.loads(probe.wait_for(topics.diagnostics).payload)["store"])["ok"]:
-            pass
-        assert store["held"] >= 1
+        store = outage_with_inputs_held(probe, topics.diagnostics)
         assert f"cannot write the store {db}" in store["error"]
         assert f"{sd_card.folder} is on a read-only file system" in store["error"]
         stopping = time.monotonic()
@@ -225,11 +245,7 @@ def test_an_sd_card_gone_read_only_gives_one_error_and_after_fsck_every_input_is
     with restday_run(config, tmp_path / "repaired.log"):  # what was held comes again
         assert wait_until(lambda: len(stored_times(db)) == total, DRAIN_S)
     assert stored_times(db) == [start + timedelta(seconds=i) for i in range(total)]
-    # What was acknowledged is not delivered twice. The last weigh-in stored before the card
-    # failed may still have been waiting for its fsync (the test sees the commit, not the
-    # acknowledgement): then it was never acknowledged, comes again, and is counted once as a
-    # duplicate of what the store holds, never stored twice (stored_times above).
-    assert duplicates(db) <= 1
+    assert duplicates(db) == 0  # what was acknowledged is not delivered again
     assert integrity(db) == "ok"
     assert "ERROR" not in (tmp_path / "repaired.log").read_text()
 
