@@ -55,8 +55,8 @@ def test_a_full_run_at_debug_never_shows_a_password_secret_or_token(
             )  # fmt: skip
         try:
             assert wait_until(lambda: probe.messages(topics.diagnostics), RUN_S)
-            probe.publish(topics.sync_set, "PRESS")
-            syncs = strava.count("/api/v3/athlete/activities")
+            syncs = strava.count("/api/v3/athlete/activities")  # before the press: its sync
+            probe.publish(topics.sync_set, "PRESS")  # may be over before `publish` returns
             assert wait_until(lambda: strava.count("/api/v3/athlete/activities") > syncs, RUN_S)
         finally:
             process.terminate()
