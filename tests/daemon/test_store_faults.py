@@ -112,7 +112,8 @@ def test_twenty_sigkills_during_heavy_writes_leave_an_intact_store_that_loses_no
             kept = stored_times(db)
             assert kept == published[: len(kept)], f"a hole after kill {kill + 1}"
             mid_stream += len(kept) < len(published)
-        assert mid_stream >= KILLS // 2, "the kills came too late to prove anything"
+        # a burst is stored in a few transactions (group commit): fewer moments to land in
+        assert mid_stream >= KILLS // 4, "the kills came too late to prove anything"
         with restday_run(config, tmp_path / "run.log"):
             assert wait_until(lambda: len(stored_times(db)) == len(published), DRAIN_S)
     finally:
