@@ -49,6 +49,7 @@ STATUS = f"{BASE}/status"
 START_TIMEOUT_S = 30.0
 DONE_TIMEOUT_S = 120.0  # for restday to store what the broker took
 POLL_S = 0.01
+SETTLED_S = 5.0  # no new row for this long: what was dropped never comes
 NORMAL_PRIORITY = 0  # the bench's publisher: as fast as a quiet machine lets it
 PACE_CHUNK = 50  # the sustained publisher sends this many, then waits for its schedule
 
@@ -98,11 +99,15 @@ class StateWatch:
         self._client.loop_stop()
 
 
-def wait_rows(db: Path, count: int) -> int:
-    deadline = time.perf_counter() + DONE_TIMEOUT_S
-    while (n := rows(db, "body")) < count and time.perf_counter() < deadline:
+def wait_rows(db: Path, count: int) -> tuple[int, float]:
+    """Rows stored once `count` are, or once no more came for `SETTLED_S`; and when the
+    last one came (`time.perf_counter`)."""
+    n, last_at = rows(db, "body"), time.perf_counter()
+    while n < count and time.perf_counter() - last_at < SETTLED_S:
         time.sleep(POLL_S)
-    return n
+        if (now := rows(db, "body")) != n:
+            n, last_at = now, time.perf_counter()
+    return n, last_at
 
 
 def one_burst(folder: Path, count: int) -> str:
@@ -116,7 +121,7 @@ def one_burst(folder: Path, count: int) -> str:
                 broker.host, broker.port, SCALE, payloads, client_id="burst", nice=NORMAL_PRIORITY
             )
             published_s = time.perf_counter() - start  # with the publisher's own start-up
-            stored = wait_rows(folder / "restday.db", count)
+            stored, _ = wait_rows(folder / "restday.db", count)
             last = weight_of(count - 1)
             deadline = time.perf_counter() + DONE_TIMEOUT_S
             while last not in watch.seen and time.perf_counter() < deadline:
@@ -153,8 +158,8 @@ def sustained(folder: Path, rate: float, seconds: float) -> str:
                 info.wait_for_publish(DONE_TIMEOUT_S)
             sent_s = time.perf_counter() - start
             backlog = count - rows(db, "body")
-            stored = wait_rows(db, count)
-            done_s = time.perf_counter() - start
+            stored, last_at = wait_rows(db, count)
+            done_s = last_at - start
             publisher.disconnect()
             publisher.loop_stop()
         finally:

@@ -64,6 +64,7 @@ P99 = 99
 WEIGHT_STEPS = 200  # weigh-ins cycle through 60.0 … 79.9 kg: each differs from the last
 MIN_SAMPLES = 100  # per rate and contender: 100 s at 1 input/s
 MATCH_LOOKAHEAD = 1_000  # a reply is looked for among this many after the previous match
+COVERING = 50  # a state showing one of the next this many inputs shows this one handled too
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,19 +149,22 @@ Fact = tuple[str, object]  # ("weight", 63.4): one thing a reply shows
 def match(
     sends: list[tuple[float, Fact | None]], replies: list[tuple[float, set[Fact]]]
 ) -> list[float | None]:
-    """ms from each send to the first later reply that shows its fact (None: no fact, or lost).
+    """ms from each send to the first later reply that shows its fact, or the fact of one of
+    the `COVERING` sends after it (None: no fact, or lost): inputs that arrive together are
+    one batch, whose state shows the last of them (DESIGN.md §7 "The burst").
 
     Replies come in the order the inputs were handled, so the search goes forward only.
     """
     out: list[float | None] = []
     at = 0
-    for sent, fact in sends:
+    for i, (sent, fact) in enumerate(sends):
         found = None
         if fact is not None:
+            shown_by = {f for _, f in sends[i : i + COVERING] if f is not None}
             for j in range(at, min(len(replies), at + MATCH_LOOKAHEAD)):
                 arrived, facts = replies[j]
-                if arrived >= sent and fact in facts:
-                    found, at = (arrived - sent) * MS_PER_S, j + 1
+                if arrived >= sent and facts & shown_by:
+                    found, at = (arrived - sent) * MS_PER_S, j
                     break
         out.append(found)
     return out

@@ -140,11 +140,6 @@ class HeldInputs:
         self._recovered()
         return done
 
-    @property
-    def unacknowledged(self) -> int:
-        """Messages handled and waiting for `acknowledge_durable`."""
-        return len(self._unacknowledged)
-
     def another_write_committed(self) -> None:
         """A write other than an input's committed (a sync's): the outage is over, unless
         inputs wait (they go first)."""

@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 HA_BIRTH_DEBOUNCE = timedelta(seconds=10)  # several HA births in a burst give one re-send
 QUEUE_POLL_S = 1.0  # the worker wakes this often even when idle (`alive`, diagnostics due)
 MAX_UNEVALUATED = 5_000  # inputs of a burst stored before an evaluation all the same
-ACK_EVERY = 250  # inputs of a burst stored before an fsync and their acknowledgements
 HA_LISTENING_GRACE_S = 3.0  # after discovery, for Home Assistant to subscribe to notifications
 HEARTBEAT_STALE_S = 120.0  # no loop turn for this long means the worker is hung
 LAST_SYNC_KEY = "strava_last_sync"  # store state: survives restarts for the diagnostics
@@ -210,10 +209,9 @@ class Worker:
     def handle_inputs(self, msgs: Sequence[InboundMessage], *, more_coming: bool = False) -> None:
         """Input messages that arrived together: one transaction, one evaluation, one state
         published, one fsync, then every one of them acknowledged. With `more_coming` (more
-        inputs queued right behind them: a burst), they are stored at once, and evaluated,
-        made durable and acknowledged with those after them: the evaluation after up to
-        `MAX_UNEVALUATED` inputs, the fsync and the acknowledgements after `ACK_EVERY` (a
-        worker waiting for its disk takes nothing from the broker's queue meanwhile)."""
+        inputs queued right behind them: a burst), they are stored, made durable and
+        acknowledged at once, and evaluated with those after them (after `MAX_UNEVALUATED`
+        inputs at most): the broker's queue empties as fast as the store takes them."""
         try:
             if not self._unapplied and self._read_what_others_wrote():
                 self.evaluate_and_publish()
@@ -221,8 +219,7 @@ class Worker:
             if not more_coming or len(self._unapplied) >= MAX_UNEVALUATED:
                 self._catch_up()
         finally:
-            if not more_coming or self._held.unacknowledged >= ACK_EVERY:
-                self._held.acknowledge_durable()
+            self._held.acknowledge_durable()
         self._release_notes()
         self.diagnostics.publish(force=False)
 
