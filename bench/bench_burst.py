@@ -24,10 +24,8 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,47 +35,17 @@ import paho.mqtt.client as paho
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.broker, bench
 
+from bench.bench_latency import SCALE, STATE, start_restday
 from bench.bench_mqtt_relay import client, subscribe
 from tests.broker import Mosquitto
 from tests.burst import publish_burst, weigh_ins, weight_of
 from tests.daemon.service_harness import rows
 
-BASE = "bench/restday"
-SCALE = "bench/scale"
-STATE = f"{BASE}/me/state"
-STATUS = f"{BASE}/status"
-START_TIMEOUT_S = 30.0
 DONE_TIMEOUT_S = 120.0  # for restday to store what the broker took
 POLL_S = 0.01
 SETTLED_S = 5.0  # no new row for this long: what was dropped never comes
 NORMAL_PRIORITY = 0  # the bench's publisher: as fast as a quiet machine lets it
 PACE_CHUNK = 50  # the sustained publisher sends this many, then waits for its schedule
-
-
-def start_restday(folder: Path, broker: Mosquitto) -> subprocess.Popen[bytes]:
-    config = folder / "restday.toml"
-    config.write_text(
-        f'[athlete]\ntimezone = "Europe/Berlin"\n[storage]\npath = "restday.db"\n'
-        f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\nbase_topic = "{BASE}"\n'
-        f'client_id = "bench-burst"\n[[scale]]\ntopic = "{SCALE}"\n'
-    )
-    online = threading.Event()
-    watcher = client(broker, f"bench-watch-{folder.name}", True)
-    watcher.on_message = lambda c, u, m: online.set() if m.payload == b"online" else None
-    subscribe(watcher, STATUS)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RESTDAY_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "restday", "run", "--config", str(config)],
-        stdout=subprocess.DEVNULL, stderr=(folder / "run.log").open("wb"), env=env,
-    )  # fmt: skip
-    try:
-        if not online.wait(START_TIMEOUT_S):
-            process.kill()
-            raise RuntimeError(f"restday did not come online: {(folder / 'run.log').read_text()}")
-    finally:
-        watcher.disconnect()
-        watcher.loop_stop()
-    return process
 
 
 class StateWatch:
@@ -112,7 +80,7 @@ def wait_rows(db: Path, count: int) -> tuple[int, float]:
 
 def one_burst(folder: Path, count: int) -> str:
     with Mosquitto(folder / "broker", tcp_nodelay=True, log_packets=False) as broker:
-        process = start_restday(folder, broker)
+        process, _ = start_restday(folder, broker)  # bench_latency's: a scale on SCALE
         watch = StateWatch(broker, folder.name)
         try:
             payloads = weigh_ins(count, datetime.now(UTC) - timedelta(minutes=count + 10))
@@ -142,7 +110,7 @@ def one_burst(folder: Path, count: int) -> str:
 def sustained(folder: Path, rate: float, seconds: float) -> str:
     count = int(rate * seconds)
     with Mosquitto(folder / "broker", tcp_nodelay=True, log_packets=False) as broker:
-        process = start_restday(folder, broker)
+        process, _ = start_restday(folder, broker)  # bench_latency's: a scale on SCALE
         db = folder / "restday.db"
         try:
             publisher = client(broker, f"bench-paced-{folder.name}", True)
