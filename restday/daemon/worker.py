@@ -9,7 +9,10 @@ them); `_apply` adds what was stored to the history (stored.py), in arrival orde
 state once, for the end of the batch. Notifications are still decided along the way: each run
 of inputs of one kind is evaluated as it stood, so a rest day reached mid-batch is announced.
 Then the whole batch is made durable with one fsync and acknowledged (held.py), and the
-diagnostics are published when due (diagnostics.py). No exception in a handler stops the
+diagnostics are published when due (diagnostics.py). When more inputs are queued right behind
+a batch (a burst), it is stored, made durable and acknowledged at once, and evaluated with the
+ones after it (`handle_inputs`). What `restday import` or `strava sync` wrote beside the
+service is read again on the minute tick or before the next inputs. No exception in a handler stops the
 worker; a store that cannot be written holds the inputs while evaluating and publishing go on
 from memory.
 
