@@ -12,9 +12,9 @@ Then the whole batch is made durable with one fsync and acknowledged (held.py), 
 diagnostics are published when due (diagnostics.py). When more inputs are queued right behind
 a batch (a burst), it is stored, made durable and acknowledged at once, and evaluated with the
 ones after it (`handle_inputs`). What `restday import` or `strava sync` wrote beside the
-service is read again on the minute tick or before the next inputs. No exception in a handler stops the
-worker; a store that cannot be written holds the inputs while evaluating and publishing go on
-from memory.
+service is read again on the minute tick or before the next inputs. No exception in a handler
+stops the worker; a store that cannot be written holds the inputs while evaluating and
+publishing go on from memory.
 
 Notifications wait until Home Assistant can have subscribed to them: `HA_LISTENING_GRACE_S`
 after the discovery of each connect, or Home Assistant's birth message, whichever is first
