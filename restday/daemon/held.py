@@ -77,7 +77,7 @@ class StoreHealth:
 
 
 class HeldInputs:
-    """Stores messages with `store_input`, in arrival order, a batch per transaction, holding
+    """Stores messages with `inputs` (inputs.py), in arrival order, a batch per transaction, holding
     what the store cannot take yet. `take` and `retry` return what got handled, in order;
     `acknowledge_durable` then acknowledges it."""
 

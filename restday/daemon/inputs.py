@@ -6,9 +6,10 @@ rejection), is logged once at WARNING with the reason, counted in the store (so 
 diagnostics survive restarts), and kept aside in the store's `unparsed` table with its reason;
 nothing else is stored. A message restday itself fails on (a bug) is logged with its
 traceback once per cause, counted as rejected and kept aside in `unparsed` too, so it cannot
-block the inputs behind it. Each message's writes are undone together if it fails
-(`Store.savepoint`), inside the batch's one transaction (held.py). Only a store that cannot be
-written holds messages: held.py holds them, and acknowledges what the store took once durable.
+block the inputs behind it: its batch is undone and taken again message by message, each in a
+`Store.savepoint`, so that only its own writes are undone (held.py). Only a store that cannot
+be written holds messages: held.py holds them, and acknowledges what the store took once
+durable.
 """
 
 from __future__ import annotations
