@@ -74,36 +74,40 @@ def default_broker(tmp_path: Path, mosquitto_binary: str) -> Iterator[Mosquitto]
     broker.kill()
 
 
+@pytest.fixture
+def default_probe(default_broker: Mosquitto, topic_prefix: str) -> Iterator[Probe]:
+    """A client on `default_broker`, to publish and to watch topics."""
+    client = Probe(default_broker.host, default_broker.port, client_id=f"probe-{topic_prefix}")
+    yield client
+    client.close()
+
+
 def test_3000_weigh_ins_published_at_full_speed_are_all_stored_once(
-    tmp_path: Path, default_broker: Mosquitto, topic_prefix: str
+    tmp_path: Path, default_broker: Mosquitto, default_probe: Probe, topic_prefix: str
 ) -> None:
-    broker = default_broker
+    broker, probe = default_broker, default_probe
     config = write_config(tmp_path, broker, topic_prefix, scale="generic")
     topics = Topics.of(config)
     db = config.store_path()
     start = datetime.now(UTC) - timedelta(minutes=BURST + 10)
-    probe = Probe(broker.host, broker.port, client_id=f"probe-{topic_prefix}")
-    try:
-        probe.subscribe(topics.status)
-        probe.subscribe(topics.state)
-        cpu = one_cpu()  # restday and its publisher share one (tests/burst.py says why)
-        with restday_run(config, tmp_path / "run.log", preexec=pinned_to(cpu)):
-            probe.wait_for(topics.status, b"online")
-            burst = weigh_ins(BURST, start)
-            publish_burst(
-                broker.host, broker.port, f"{topic_prefix}/scale", burst, client_id="s", on_cpu=cpu
-            )
-            assert wait_until(lambda: rows(db, "body") == BURST, ALL_IN_S), rows(db, "body")
-            last = weight_of(BURST - 1)
-            assert wait_until(
-                lambda: any(
-                    json.loads(m.payload)["metrics"]["weight_kg"] == last
-                    for m in probe.messages(topics.state)
-                ),
-                ALL_IN_S,
-            ), "the last weigh-in never reached the published state"
-    finally:
-        probe.close()
+    probe.subscribe(topics.status)
+    probe.subscribe(topics.state)
+    cpu = one_cpu()  # restday and its publisher share one (tests/burst.py says why)
+    with restday_run(config, tmp_path / "run.log", preexec=pinned_to(cpu)):
+        probe.wait_for(topics.status, b"online")
+        burst = weigh_ins(BURST, start)
+        publish_burst(
+            broker.host, broker.port, f"{topic_prefix}/scale", burst, client_id="s", on_cpu=cpu
+        )
+        assert wait_until(lambda: rows(db, "body") == BURST, ALL_IN_S), rows(db, "body")
+        last = weight_of(BURST - 1)
+        assert wait_until(
+            lambda: any(
+                json.loads(m.payload)["metrics"]["weight_kg"] == last
+                for m in probe.messages(topics.state)
+            ),
+            ALL_IN_S,
+        ), "the last weigh-in never reached the published state"
     with Store.open(db) as store:
         times = sorted(b.time for b in store.history().body)
         assert store.counters().get("scale", {}) == {}  # no duplicate, no rejection
@@ -140,31 +144,27 @@ def test_poison_payloads_are_refused_and_kept_aside_and_never_block_what_follows
 
 
 def test_sigkill_in_a_burst_keeps_every_acknowledged_weigh_in_exactly_once(
-    tmp_path: Path, default_broker: Mosquitto, topic_prefix: str
+    tmp_path: Path, default_broker: Mosquitto, default_probe: Probe, topic_prefix: str
 ) -> None:
-    broker = default_broker
+    broker, probe = default_broker, default_probe
     config = write_config(tmp_path, broker, topic_prefix, scale="generic")
     topics = Topics.of(config)
     db = config.store_path()
     count = 1_000  # what the broker queues for a stopped client: none of it is dropped
     start = datetime.now(UTC) - timedelta(days=1)
     burst = weigh_ins(count, start)
-    probe = Probe(broker.host, broker.port, client_id=f"probe-{topic_prefix}")
-    try:
-        probe.subscribe(topics.status)
-        with restday_run(config, tmp_path / "run1.log") as first:
-            probe.wait_for(topics.status, b"online")
-            first.send_signal(signal.SIGSTOP)  # the whole burst waits for it at the broker
-            publish_burst(broker.host, broker.port, f"{topic_prefix}/scale", burst, client_id="s")
-            first.send_signal(signal.SIGCONT)
-            assert stored_some(db), "nothing of the burst was stored"
-            first.kill()  # mid-burst: some stored and acknowledged, some stored, not yet
-            first.wait()
-        assert rows(db, "body") < count, "the kill came too late to prove anything"
-        with restday_run(config, tmp_path / "run2.log"):
-            assert wait_until(lambda: rows(db, "body") == count, ALL_IN_S), rows(db, "body")
-    finally:
-        probe.close()
+    probe.subscribe(topics.status)
+    with restday_run(config, tmp_path / "run1.log") as first:
+        probe.wait_for(topics.status, b"online")
+        first.send_signal(signal.SIGSTOP)  # the whole burst waits for it at the broker
+        publish_burst(broker.host, broker.port, f"{topic_prefix}/scale", burst, client_id="s")
+        first.send_signal(signal.SIGCONT)
+        assert stored_some(db), "nothing of the burst was stored"
+        first.kill()  # mid-burst: some stored and acknowledged, some stored, not yet
+        first.wait()
+    assert rows(db, "body") < count, "the kill came too late to prove anything"
+    with restday_run(config, tmp_path / "run2.log"):
+        assert wait_until(lambda: rows(db, "body") == count, ALL_IN_S), rows(db, "body")
     with Store.open(db) as store:
         times = sorted(b.time for b in store.history().body)
         assert store.counters().get("scale", {}).get("rejected", 0) == 0
