@@ -45,10 +45,10 @@ def with_all(history: History, stored: Sequence[Stored]) -> History:
     """`history` with every input of `stored` added, in order (as `history_with` one by one)."""
     body = [s.item for s in stored if isinstance(s.item, BodyMeasurement)]
     pains = [s.item for s in stored if isinstance(s.item, PainReport)]
-    if body:  # a stable sort: weigh-ins at one time keep their order, the new ones after
-        history = replace(history, body=tuple(sorted((*history.body, *body), key=_body_time)))
+    if body:
+        history = replace(history, body=_merged(history.body, body, _body_time))
     if pains:
-        history = replace(history, pains=tuple(sorted((*history.pains, *pains), key=_pain_time)))
+        history = replace(history, pains=_merged(history.pains, pains, _pain_time))
     for each in stored:
         if isinstance(each.item, SleepSession):
             history = each.history_with(history)
@@ -58,6 +58,19 @@ def with_all(history: History, stored: Sequence[Stored]) -> History:
 _body_time = attrgetter("time")
 _sleep_end = attrgetter("end")
 _pain_time = attrgetter("time")
+
+
+def _merged(items: tuple[T, ...], new: list[T], key: Callable[[T], datetime]) -> tuple[T, ...]:
+    """`items` (sorted by `key`) with `new` added in their places, each after those at its
+    time (a stable merge). Newer than every item, as a stream's inputs are, they are appended
+    without touching the others, so a batch costs its own size, not the history's."""
+    new = sorted(new, key=key)
+    if not items or key(new[0]) >= key(items[-1]):
+        return (*items, *new)
+    merged = list(items)
+    for item in new:
+        bisect.insort_right(merged, item, key=key)
+    return tuple(merged)
 
 
 def _insert(
