@@ -193,6 +193,31 @@ def auth_required(since: str, message: str) -> Notification:
     )
 
 
+def unassigned_weigh_in(
+    weight_kg: float,
+    time: str,
+    local_time: str,
+    candidates: Sequence[str],
+    athlete: str,
+    assign_topic: str,
+) -> Notification:
+    """To `athlete`: a shared scale's weigh-in that restday would have to guess whose it is
+    (DESIGN.md §7), kept aside until someone says. `time` is the weigh-in's as the store keeps
+    it: what `assign_topic` (the athlete's own) and `restday assign` take."""
+    who = " or ".join(candidates) if candidates else "nobody's weight band"
+    return Notification(
+        key=f"unassigned_weigh_in:{time}",
+        event_type="unassigned_weigh_in",
+        title=f"Whose weigh-in was {weight_kg:.1f} kg?",
+        message=(
+            f"The scale measured {weight_kg:.1f} kg at {local_time}, which fits {who}; "
+            f"restday does not guess. If it was yours, send {time} to {assign_topic} "
+            f"(or run: restday assign {time} {athlete})."
+        ),
+        data={"weight_kg": weight_kg, "time": time, "candidates": list(candidates)},
+    )
+
+
 def _duration(seconds: float) -> str:
     minutes = round(seconds / 60)
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"

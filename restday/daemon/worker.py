@@ -23,31 +23,29 @@ after the discovery of each connect, or Home Assistant's birth message, whicheve
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from restday import sync
 from restday.clock import Clock
 from restday.config import Config
 from restday.daemon import notifications, sync_results
+from restday.daemon.athlete import AthleteState
 from restday.daemon.diagnostics import Diagnostics
 from restday.daemon.events import Event, Lifecycle, Tick
 from restday.daemon.held import MAX_BATCH, HeldInputs
 from restday.daemon.inputs import InputHandler, Outcome
 from restday.daemon.publishing import ChangePublisher, Publisher
-from restday.daemon.stored import Stored, with_all
+from restday.daemon.stored import Stored
 from restday.integrations import homeassistant
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics
-from restday.models import History, Recommendation
-from restday.rules.context import Context, prune
-from restday.rules.engine import evaluate_context
+from restday.models import Recommendation
 from restday.store import Store, StoreError
 from restday.sync import SyncResult
 
@@ -100,16 +98,23 @@ class Worker:
             strava_auth=strava_auth,
             last_sync=store.get_state(LAST_SYNC_KEY),
         )
-        self._history: History  # what evaluations from _pruned_at on read (`_remember`)
-        self._pruned_at: datetime
+        self.athlete = AthleteState(
+            profile=self.profile,
+            rules=config.rules,
+            decision=config.decision,
+            store=store,
+            out=self.publisher,
+            clock=clock,
+            state_topic=self.topics.state,
+            pain_topic=self.topics.pain,
+            failed=self._held.health.failed,
+            send=self._send,
+            shoes_changed=lambda removed: self._discovery(removed=removed),
+        )
         store.changed_elsewhere()  # what the store holds now is what the history starts from
-        self._remember(store.history())
-        self._shoes: tuple[str, ...] | None = None
+        self.athlete.read_again()
         self._last_birth_resend: datetime | None = None
         self._beat = time.monotonic()  # the loop's last turn (monotonic: a liveness measure)
-        self._sent: set[str] = set()  # keys known to be in the store's `sent` table
-        self.recommendation: Recommendation | None = None
-        self._context: Context  # the evaluation behind `recommendation` (`evaluate_and_publish`)
         self._ha_grace_s = ha_listening_grace_s
         self._ha_listening_at: float | None = None  # monotonic; None: not connected yet
         self._waiting_notes: list[notifications.Notification] = []  # until HA listens
@@ -198,7 +203,12 @@ class Worker:
     @property
     def newest_start(self) -> datetime | None:
         """The newest stored activity's start: where the next Strava sync resumes."""
-        return sync.newest_start(self._history)
+        return sync.newest_start(self.athlete.history)
+
+    @property
+    def recommendation(self) -> Recommendation | None:
+        """The last evaluation's recommendation (None before the first)."""
+        return self.athlete.recommendation
 
     def handle(self, event: Event) -> None:
         try:
@@ -235,9 +245,9 @@ class Worker:
             self._republish_all()
         elif event is Tick.MORNING_REPORT:
             rec = self.evaluate_and_publish()
-            self._notify(notifications.morning(rec, self._today()))
+            self.athlete.notify(notifications.morning(rec, self.athlete.today()))
         elif event is Tick.DAY_ROLLOVER:
-            self._sent.clear()  # a cache of the store's `sent` table: bounded to about a day
+            self.athlete.new_day()
             self.evaluate_and_publish()
         elif event is Tick.HOUSEKEEPING:
             try:  # a store deleted or replaced is a store problem even while nothing arrives
@@ -264,7 +274,7 @@ class Worker:
             if not self.store.changed_elsewhere():
                 return False
             log.info("the store changed beside the service (an import or a sync): read again")
-            self._remember(self.store.history())
+            self.athlete.read_again()
         except StoreError as exc:
             self._held.health.failed(exc)
             return False
@@ -280,25 +290,11 @@ class Worker:
         """The inputs just stored into the history, in order; the state evaluated and
         published once, for the end. Each run of inputs of one kind is evaluated as it stood
         for its notifications (a burst of weigh-ins once, a short night then a pain report each)."""
-        asked = False  # a sync asked for (the sync button)
-        history, run = self._history, list[Stored]()  # run: inputs of one kind, not yet added
-        for outcome in outcomes:
-            if isinstance(outcome, Stored):
-                if run and type(outcome.item) is not type(run[-1].item):
-                    history, run = with_all(history, run), []
-                    self._notify_due(self._evaluate(history)[1])  # as the batch stood
-                run.append(outcome)
-            elif outcome == "sync":
-                asked = True
-                self._request_sync()  # in a job thread; its result comes back as an event
-        if run:
-            self._remember(with_all(history, run))
-        pains = [
-            o.pain_level for o in outcomes if isinstance(o, Stored) and o.pain_level is not None
-        ]
-        if pains:
-            self._echo_pain(pains[-1], force=False)
-        if run or asked:
+        asked = "sync" in outcomes  # the sync button
+        if asked:
+            self._request_sync()  # in a job thread; its result comes back as an event
+        added = self.athlete.add([o for o in outcomes if isinstance(o, Stored)])
+        if added or asked:
             self.evaluate_and_publish(force=asked)
 
     def _sync_result(self, result: SyncResult) -> None:
@@ -313,7 +309,7 @@ class Worker:
                 self.store.set_state(AUTH_STATE_KEY, result.auth)
             self._held.another_write_committed()
             if report is not None or result.athlete is not None:
-                self._remember(self.store.history())
+                self.athlete.read_again()
         except StoreError as exc:
             self._held.health.failed(exc)
             was, report = str(before), None
@@ -321,68 +317,24 @@ class Worker:
         new_ids = sync.post_run_candidates(result, report)
         if new_ids:
             for note in sync_results.post_runs(
-                self.config, self._context, rec, new_ids, self._was_sent
+                self.config, self.athlete.context, rec, new_ids, self.athlete.was_sent
             ):
-                self._notify(note)
+                self.athlete.notify(note)
         if result.auth == "required" and was != "required":
             since = result.finished_at.isoformat(timespec="seconds")
-            self._notify(notifications.auth_required(since, result.error or ""))
+            self.athlete.notify(notifications.auth_required(since, result.error or ""))
 
     # --- evaluating and publishing --------------------------------------------------------
-
-    def _remember(self, history: History) -> None:
-        """Keep of `history` what evaluations from now on can read: every activity, and the
-        nights, weigh-ins and pain reports of the windows the rules look at. Memory stays
-        bounded over months of inputs, and each input costs the same on day 1,000 as on day 1."""
-        now = self.clock.now()
-        self._history, self._pruned_at = prune(history, now, self.profile, self.config.rules), now
 
     def evaluate_and_publish(self, *, force: bool = False) -> Recommendation:
         """Evaluate now; publish the state if it changed (or `force`), discovery if the shoes
         changed, and any notification now due."""
-        now = self.clock.now()
-        if now < self._pruned_at:  # the clock went back (a Pi without a real-time clock, say)
-            try:  # what was pruned for the later time may be read again: the store has it all
-                self._remember(self.store.history())
-            except StoreError as exc:
-                self._held.health.failed(exc)
-        self._context, rec = self._evaluate(self._history)
-        self.recommendation = rec
-        shoes = tuple(s.id for s in rec.metrics.shoes)
-        if self._shoes is not None and shoes != self._shoes:
-            self._discovery(removed=tuple(set(self._shoes) - set(shoes)))
-        self._shoes = shoes
-        payload = rec.to_payload()
-        self.publisher.publish_changed(
-            self.topics.state,
-            json.dumps(payload, ensure_ascii=False),
-            compared=json.dumps({k: v for k, v in payload.items() if k != "evaluated_at"}),
-            force=force,
-        )
-        self._notify_due(rec)
-        return rec
+        return self.athlete.evaluate_and_publish(force=force)
 
-    def _evaluate(self, history: History) -> tuple[Context, Recommendation]:
-        context = Context.build(history, self.clock.now(), self.profile)
-        return context, evaluate_context(context, self.config.rules, self.config.decision)
-
-    def _notify_due(self, rec: Recommendation) -> None:
-        for note in notifications.due(rec, self._today()):
-            self._notify(note)
-
-    def _notify(self, note: notifications.Notification) -> None:
-        if note.key in self._sent:
-            return
-        self._sent.add(note.key)
-        try:
-            first = self.store.mark_sent(note.key, self.clock.now())
-        except StoreError as exc:  # sent all the same: a restart may send it a second time
-            self._held.health.failed(exc)
-            first = True
-        if first:
-            log.info("notification %s: %s", note.event_type, note.title)
-            self._waiting_notes.append(note)
-            self._release_notes()
+    def _send(self, note: notifications.Notification) -> None:
+        """A notification decided: out once Home Assistant can have subscribed."""
+        self._waiting_notes.append(note)
+        self._release_notes()
 
     def _release_notes(self, *, ha_listens: bool = False) -> None:
         """Publish the notifications waiting, once Home Assistant can have subscribed."""
@@ -395,28 +347,13 @@ class Worker:
         for note in notes:
             self.publisher.publish(self.topics.notification, note.to_json(), qos=1)
 
-    def _was_sent(self, key: str) -> bool:
-        """Whether the notification `key` went out (the store's `sent` table is the authority)."""
-        if key in self._sent:
-            return True
-        try:
-            return self.store.was_sent(key)
-        except StoreError as exc:  # unknown: treated as not sent (advice repeated, not lost)
-            self._held.health.failed(exc)
-            return False
-
     def _republish_all(self) -> None:
         """After every (re)connect: discovery, state, diagnostics, the pain echo."""
         self._discovery()
         self._ha_listening_at = time.monotonic() + self._ha_grace_s
         self.evaluate_and_publish(force=True)
         self.diagnostics.publish(force=True)
-        if self._history.pains:
-            self._echo_pain(self._history.pains[-1].level, force=True)
-
-    def _echo_pain(self, level: int, *, force: bool) -> None:
-        """The pain level now, retained: what Home Assistant's pain number shows."""
-        self.publisher.publish_changed(self.topics.pain, str(level), force=force)
+        self.athlete.echo_last_pain()
 
     def _ha_birth(self) -> None:
         now = self.clock.now()
@@ -428,14 +365,12 @@ class Worker:
         self.evaluate_and_publish(force=True)
 
     def _discovery(self, removed: tuple[str, ...] = ()) -> None:
-        shoes = self.recommendation.metrics.shoes if self.recommendation else ()
+        rec = self.athlete.recommendation
+        shoes = rec.metrics.shoes if rec else ()
         topic, payload = homeassistant.discovery_message(
             self.config, shoes, removed_shoes=sorted(removed)
         )
         self.publisher.publish(topic, payload, retain=True, qos=1)
-
-    def _today(self) -> date:
-        return self.clock.now().astimezone(self.profile.timezone).date()
 
 
 def _describe(event: Event) -> str:
