@@ -76,6 +76,7 @@ CONFIG_PATH_ENV = "RESTDAY_CONFIG"
 STATE_DIRECTORY_ENV = "STATE_DIRECTORY"  # set by systemd's StateDirectory=, ":"-separated
 
 _config_file: ContextVar[Path | None] = ContextVar("restday_config_file", default=None)
+_handling: ContextVar[bool] = ContextVar("restday_config_household", default=False)
 
 
 class ConfigError(Exception):
@@ -127,19 +128,25 @@ class Config(BaseSettings):
     def _household(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
         """`athlete` as one table or a list of them; then what spans sections (ids, inputs,
         each athlete's rules over the shared ones), every problem at its own key."""
+        if _handling.get():  # Config.__init__ run again by `handler` (model_validate does)
+            return handler(data)
         listed = isinstance(data, dict) and isinstance(data.get(ATHLETE_KEY), list | tuple)
-        if not listed:
-            config = handler(data)
-            athletes: tuple[AthleteConfig, ...] = (config.athlete,)
-        else:  # [[athlete]]: validated here, the first one passed on as `athlete`
-            athletes, errors = read_athletes(data[ATHLETE_KEY])
-            rest = {key: value for key, value in data.items() if key != ATHLETE_KEY}
-            try:
-                config = handler({**rest, ATHLETE_KEY: athletes[0]} if athletes else rest)
-            except ValidationError as exc:  # reported with the athletes' errors, in key order
-                reject(cls, [*errors, *(moved(error, error["loc"]) for error in exc.errors())])
-                raise
-            reject(cls, errors)
+        token = _handling.set(True)
+        try:
+            if not listed:
+                config = handler(data)
+                athletes: tuple[AthleteConfig, ...] = (config.athlete,)
+            else:  # [[athlete]]: validated here, the first one passed on as `athlete`
+                athletes, errors = read_athletes(data[ATHLETE_KEY])
+                rest = {key: value for key, value in data.items() if key != ATHLETE_KEY}
+                try:
+                    config = handler({**rest, ATHLETE_KEY: athletes[0]} if athletes else rest)
+                except ValidationError as exc:  # reported with the athletes', in key order
+                    reject(cls, [*errors, *(moved(e, e["loc"]) for e in exc.errors())])
+                    raise
+                reject(cls, errors)
+        finally:
+            _handling.reset(token)
         rules, errors = check_household(athletes, listed, config.scale, config.sleep, config.rules)
         reject(cls, errors)
         config._athletes = athletes
