@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 
 from restday.daemon.held import STORE_CHECK_KEY
-from restday.integrations.strava_json import parse_activity, parse_shoes
+from restday.integrations.strava_json import parse_activity
 from restday.models import BodyMeasurement, Kilograms, SleepSession
 from restday.store import CREATED_KEY, Store, StoreCounts
 from restday.store.athletes import SERVICE_KEYS
 from restday.sync import STRAVA_PARSERS
 from tests.factories import DAY, at, night, pain, weigh
 from tests.test_store import gear_items, raw, run_json
-from tests.test_strava_json import ATHLETE
 
 RECEIVED = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)
 LATER = RECEIVED + timedelta(minutes=5)
@@ -100,7 +99,6 @@ def test_each_athlete_keeps_their_own_shoes_and_activities(tmp_path: Path) -> No
         assert [a.id for a in store.history(athlete=BEN).activities] == [2001]
         assert store.counts() == StoreCounts(activities=2, sleeps=0, weigh_ins=0, pains=0, gear=1)
         assert store.counts(athlete=BEN) == StoreCounts(1, 0, 0, 0, 1)
-    assert parse_shoes(ATHLETE)  # the shoes above are Strava's
 
 
 def test_an_activity_stored_for_another_athlete_is_refused_naming_both(tmp_path: Path) -> None:
@@ -238,8 +236,8 @@ def test_an_assigned_weigh_in_the_athlete_had_already_is_not_doubled(tmp_path: P
         assert store.history().body == (m,)
 
 
-def test_two_households_nights_are_one_session_each_in_memory_too() -> None:
-    """The demo's store in memory keeps athletes apart as a file does."""
+def test_a_store_in_memory_keeps_athletes_apart_too() -> None:
+    """The demo's store, in memory, keeps two athletes' nights as a file does."""
     with Store.open_memory(athlete=ANNA) as store:
         ring = SleepSession(at(DAY, 7.0), night(DAY, 7.0).hours, at(DAY, 0.0))
         assert store.add_sleep(ring, "{}", RECEIVED)

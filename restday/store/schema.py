@@ -195,11 +195,12 @@ def adopt(conn: sqlite3.Connection, athlete: str) -> None:
     """Give every row to `athlete` when all belong to one other athlete (whose id changed in
     the config), in one transaction; logged at WARNING. Nothing changes otherwise: with no
     rows, with rows of `athlete`, or of several athletes (a household's store)."""
+    if _other_athlete(conn, athlete) is None:  # as nearly always: no write lock taken
+        return
     with transaction(conn):
-        found = [x for (x,) in conn.execute(athletes.ATHLETES)]
-        if len(found) != 1 or found[0] == athlete:
+        before = _other_athlete(conn, athlete)  # again, under the lock
+        if before is None:
             return
-        (before,) = found
         for statement in (*athletes.RENAME, athletes.RENAME_CANDIDATES):
             conn.execute(statement, (before, athlete))
     log.warning(
@@ -210,6 +211,12 @@ def adopt(conn: sqlite3.Connection, athlete: str) -> None:
         before,
         athlete,
     )
+
+
+def _other_athlete(conn: sqlite3.Connection, athlete: str) -> str | None:
+    """The one athlete whose rows are all the store's rows, if not `athlete`."""
+    found = [str(x) for (x,) in conn.execute(athletes.ATHLETES)]
+    return found[0] if len(found) == 1 and found[0] != athlete else None
 
 
 def _upgrade(
