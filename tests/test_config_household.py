@@ -373,9 +373,11 @@ def test_a_band_is_two_weights_in_order_within_what_a_scale_accepts(
     assert error.startswith(expected)
 
 
-def test_an_empty_assign_table_is_an_error(tmp_path: Path) -> None:
+def test_an_empty_assign_table_assigns_nothing(tmp_path: Path) -> None:
     (error,) = errors_of(tmp_path, ANNA_AND_BEN + '[[scale]]\ntopic = "s"\n[scale.assign]\n')
-    assert error.startswith("scale[0].assign: must give at least one athlete a weight band")
+    assert error.startswith("scale[0]: names no athlete")
+    config = load(tmp_path, '[[scale]]\ntopic = "s"\n[scale.assign]\n')  # one athlete: theirs
+    assert config.scale_athletes(config.scale[0]) == ("me",)
 
 
 def test_a_band_holds_both_its_ends(tmp_path: Path) -> None:
@@ -447,13 +449,17 @@ def test_several_athletes_are_listed_in_the_masked_config_with_secrets_masked(
 def test_a_dumped_household_loads_back_the_same() -> None:
     config = Config(
         athlete=[{"id": "anna", "rules": {"pain": {"rest_min": 3}}}, {"id": "ben"}],
-        scale=[{"topic": "s", "assign": {"anna": [52, 64], "ben": [70, 88]}}],
+        scale=[
+            {"topic": "s", "assign": {"anna": [52, 64], "ben": [70, 88]}},
+            {"topic": "t", "athlete": "ben"},
+        ],
         sleep=[{"topic": "z", "athlete": "ben"}],
     )
     again = Config.model_validate(config.model_dump())
     assert again.athletes == config.athletes
     assert again.scale == config.scale
     assert again.rules_for("anna").pain.rest_min == 3
+    assert Config.model_validate(Config().model_dump()).athletes == Config().athletes
 
 
 def test_check_config_prints_each_athletes_keys(

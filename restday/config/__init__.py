@@ -45,8 +45,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from restday.config.errors import ENV_NESTED_DELIMITER, ENV_PREFIX, moved, reject, sentence
-from restday.config.household import ATHLETE_KEY, check_household, ids_text, read_athletes
+from restday.config.errors import (
+    ENV_NESTED_DELIMITER,
+    ENV_PREFIX,
+    UnknownAthleteError,
+    moved,
+    reject,
+    sentence,
+)
+from restday.config.household import ATHLETE_KEY, check_household, read_athletes
 from restday.config.keyed import RuleOverrides, WeightBand, WeightBands
 from restday.config.sections import (
     MASK,
@@ -85,15 +92,6 @@ class ConfigError(Exception):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
-
-
-class UnknownAthleteError(LookupError):
-    """An athlete id that the configuration does not have; the message lists those it has."""
-
-    def __init__(self, athlete_id: str, ids: tuple[str, ...]) -> None:
-        super().__init__(f'no athlete "{athlete_id}" is configured ({ids_text(ids)})')
-        self.athlete_id = athlete_id
-        self.ids = ids
 
 
 _ATHLETE_LIST = TypeAdapter(list[AthleteConfig])
@@ -193,7 +191,9 @@ class Config(BaseSettings):
     @property
     def athletes(self) -> tuple[AthleteConfig, ...]:
         """Every athlete, in the order written; never empty (`athlete` is the first)."""
-        return self._athletes or (self.athlete,)
+        if self._athletes and self._athletes[0] is self.athlete:
+            return self._athletes
+        return (self.athlete,)  # not validated as a whole (model_construct, model_copy)
 
     def athlete_ids(self) -> tuple[str, ...]:
         return tuple(athlete.id for athlete in self.athletes)

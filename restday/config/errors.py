@@ -77,6 +77,23 @@ def reject(model: type[BaseModel], errors: Sequence[InitErrorDetails]) -> None:
         raise ValidationError.from_exception_data(model.__name__, list(errors))
 
 
+def ids_text(ids: Sequence[str]) -> str:
+    """'the athlete ids are "anna" and "ben"', for errors that need a valid id."""
+    quoted = [f'"{athlete_id}"' for athlete_id in ids]
+    if len(quoted) == 1:
+        return f"the only athlete id is {quoted[0]}"
+    return f"the athlete ids are {', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+class UnknownAthleteError(LookupError):
+    """An athlete id that the configuration does not have; the message lists those it has."""
+
+    def __init__(self, athlete_id: str, ids: Sequence[str]) -> None:
+        super().__init__(f'no athlete "{athlete_id}" is configured ({ids_text(ids)})')
+        self.athlete_id = athlete_id
+        self.ids = tuple(ids)
+
+
 def sentence(error: ErrorDetails, secret_keys: frozenset[str]) -> str:
     """One plain sentence for a pydantic error, naming the key; secrets are never echoed (a
     secret in a list of tables, as `athlete[1].strava.client_secret`, included)."""

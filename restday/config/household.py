@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import InitErrorDetails
 
-from restday.config.errors import Location, moved, problem
+from restday.config.errors import Location, ids_text, moved, problem
 from restday.config.keyed import rule_model
 from restday.config.sections import AthleteConfig, ScaleInput, SleepInput
 from restday.rules.settings import RulesConfig
@@ -31,7 +31,6 @@ SCALE_FOR_NOBODY = (
 SCALE_FOR_BOTH = (
     "sets both athlete and [scale.assign]: athlete for one person's scale, assign for a shared one"
 )
-NO_BANDS = "must give at least one athlete a weight band [min_kg, max_kg]"
 SLEEP_FOR_NOBODY = "is required with several athletes: whose nights are these? (%s)"
 
 _ATHLETES = TypeAdapter(tuple[AthleteConfig, ...])
@@ -59,14 +58,6 @@ def read_athletes(
 def athlete_location(index: int, listed: bool) -> Location:
     """Where athlete `index` was written: `athlete[1]`, or `athlete` for the single table."""
     return (ATHLETE_KEY, index) if listed else (ATHLETE_KEY,)
-
-
-def ids_text(ids: Sequence[str]) -> str:
-    """'the athlete ids are "anna" and "ben"', for errors that need a valid id."""
-    quoted = [f'"{athlete_id}"' for athlete_id in ids]
-    if len(quoted) == 1:
-        return f"the only athlete id is {quoted[0]}"
-    return f"the athlete ids are {', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def check_household(
@@ -129,16 +120,13 @@ def _scale_errors(scales: Sequence[ScaleInput], ids: tuple[str, ...]) -> list[In
     errors: list[InitErrorDetails] = []
     for index, scale in enumerate(scales):
         at: Location = ("scale", index)
-        bands = scale.assign.bands()
-        given = "assign" in scale.model_fields_set
-        if scale.athlete is not None and given:
+        bands = scale.assign.bands()  # an empty [scale.assign] assigns nothing: as if absent
+        if scale.athlete is not None and bands:
             errors.append(problem(at, SCALE_FOR_BOTH))
-        elif scale.athlete is None and not given and len(ids) > 1:
+        elif scale.athlete is None and not bands and len(ids) > 1:
             errors.append(problem(at, SCALE_FOR_NOBODY % ids_text(ids)))
         if scale.athlete is not None and scale.athlete not in ids:
             errors.append(problem((*at, "athlete"), NOT_AN_ATHLETE % ids_text(ids), scale.athlete))
-        if given and not bands:
-            errors.append(problem((*at, "assign"), NO_BANDS))
         errors += [
             problem((*at, "assign", athlete), NOT_AN_ATHLETE % ids_text(ids))
             for athlete in bands

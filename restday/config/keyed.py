@@ -75,7 +75,8 @@ class RuleOverrides(BaseModel):
         return tables
 
     def tables(self) -> dict[str, dict[str, object]]:
-        """{rule id: {key: value as written}} for the rules this athlete changes."""
+        """{rule id: {key: value}} for the rules this athlete changes, each value checked
+        against its key alone (not yet merged)."""
         return {rule: dict(table) for rule, table in (self.__pydantic_extra__ or {}).items()}
 
 
@@ -89,8 +90,8 @@ class WeightBand(NamedTuple):
         return self.min_kg <= kg <= self.max_kg
 
 
-Kilograms = Annotated[float, Field(ge=MIN_WEIGHT_KG, le=MAX_WEIGHT_KG)]  # what a scale accepts
-_BAND = TypeAdapter(tuple[Kilograms, Kilograms])
+_BAND_END = Annotated[float, Field(ge=MIN_WEIGHT_KG, le=MAX_WEIGHT_KG)]  # a scale's weights
+_BAND = TypeAdapter(tuple[_BAND_END, _BAND_END])
 
 
 class WeightBands(BaseModel):
