@@ -16,6 +16,7 @@ import resource
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -44,6 +45,7 @@ from tests.factories import DAY, run
 
 KILLS = 20
 BURST = 40  # weigh-ins per run: KILLS × BURST stays under mosquitto's 1,000 queued per client
+PACE_S = 0.005  # between two of a run's weigh-ins: the stream outlasts the kill, even under load
 DRAIN_S = 30.0  # generous: a loaded CI machine
 WAL_ROOM_BYTES = 64 * 1024  # `restday run`'s file-size limit: a few weigh-ins, then full
 FULL_DISK_WEIGH_INS = 300  # taken in batches (group commit): enough to fill WAL_ROOM_BYTES
@@ -70,6 +72,14 @@ def integrity(db: Path) -> str:
 def duplicates(db: Path) -> int:
     with Store.open(db) as store:
         return store.counters().get("scale", {}).get("duplicates", 0)
+
+
+def publish_paced(probe: Probe, topic: str, first: int, start: datetime) -> None:
+    """BURST weigh-ins, numbered from `first`, one every PACE_S (each acknowledged by the
+    broker): restday stores them as they come, a few per transaction, while the test kills."""
+    for number in range(first, first + BURST):
+        probe.publish(topic, weigh_in(number, start))
+        time.sleep(PACE_S)
 
 
 def soon(condition: Callable[[], bool]) -> bool:
@@ -99,20 +109,23 @@ def test_twenty_sigkills_during_heavy_writes_leave_an_intact_store_that_loses_no
             with restday_run(config, tmp_path / "run.log") as process:
                 probe.wait_for(topics.state)  # sent after subscribing: no input is missed
                 before = len(stored_times(db))
-                process.send_signal(signal.SIGSTOP)  # the burst waits for it at the broker
-                for _ in range(BURST):
-                    probe.publish(f"{topic_prefix}/scale", weigh_in(len(published), start))
-                    published.append(start + timedelta(seconds=len(published)))
-                process.send_signal(signal.SIGCONT)  # and arrives at once: batches, fast
+                first = len(published)
+                published += [start + timedelta(seconds=first + i) for i in range(BURST)]
+                stream = threading.Thread(
+                    target=publish_paced, args=(probe, f"{topic_prefix}/scale", first, start)
+                )
+                stream.start()  # the kill comes while it flows: what it needs to prove
                 moment = before + 1 + (kill * 7) % (BURST // 2)  # a different moment each time
-                assert soon(lambda: len(stored_times(db)) >= moment)  # noqa: B023
-                process.kill()
-                process.wait()
+                try:
+                    assert soon(lambda: len(stored_times(db)) >= moment)  # noqa: B023
+                    process.kill()
+                    process.wait()
+                finally:
+                    stream.join()
             assert integrity(db) == "ok", f"after kill {kill + 1}"
             kept = stored_times(db)
             assert kept == published[: len(kept)], f"a hole after kill {kill + 1}"
             mid_stream += len(kept) < len(published)
-        # a burst is stored in a few transactions (group commit): fewer moments to land in
         assert mid_stream >= KILLS // 4, "the kills came too late to prove anything"
         with restday_run(config, tmp_path / "run.log"):
             assert wait_until(lambda: len(stored_times(db)) == len(published), DRAIN_S)
