@@ -61,13 +61,17 @@ class StravaClient:
         token_path: Path,
         *,
         clock: Clock | None = None,
+        limits: RateLimits | None = None,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         read_timeout_s: float = READ_TIMEOUT_S,
     ) -> None:
+        """`limits`: the rate limits of the Strava application (`config.client_id`), shared by
+        the clients of every athlete who uses that application (Strava counts per application);
+        by default this client's own."""
         self._config = config
         self._clock = clock or SystemClock()
         self._auth = Authorization(TokenStore(token_path), self._clock)
-        self._limits = RateLimits(self._clock)
+        self._limits = limits or RateLimits(self._clock)
         self._http = StravaSession(
             config.api_url, (connect_timeout_s, read_timeout_s), self._limits, self._secrets
         )

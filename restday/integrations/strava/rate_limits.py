@@ -1,5 +1,9 @@
 """Strava's rate limits, as its `X-RateLimit-*` / `X-ReadRateLimit-*` headers report them.
 
+Strava counts them per application: the clients of every athlete who uses one application share
+one `RateLimits` (a household's athletes on one app; an athlete with an app of their own has
+their own).
+
 Nothing here sleeps: the headers are only recorded. After a 429, or at 90 % of a limit, calls
 raise `RateLimited` without any HTTP until the next quarter hour (or UTC midnight for a daily
 limit). The calls of the day are counted for the diagnostics.
@@ -92,5 +96,6 @@ class RateLimits:
         return RateLimited(until)
 
     def _block(self, until: datetime) -> None:
-        if self._blocked is None or self._blocked < until:
-            self._blocked = until
+        with self._calls_lock:  # the clients of one app share it, each in its sync's thread
+            if self._blocked is None or self._blocked < until:
+                self._blocked = until
