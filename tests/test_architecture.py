@@ -39,7 +39,7 @@ def importers(prefix: str) -> set[str]:
         ("paho", {"restday/integrations/mqtt/client.py"}),
         (
             "sqlite3",
-            {f"restday/store/{m}.py" for m in ("errors", "rows", "schema", "sleep", "store")},
+            {f"restday/store/{m}.py" for m in ("durable", "errors", "rows", "schema", "sleep")},
         ),
         ("apscheduler", {"restday/daemon/schedule.py"}),
         (

@@ -164,6 +164,12 @@ def test_overlap_is_shared_time_not_touching_ends() -> None:
 # --- stores written before the rule ---------------------------------------------------------
 
 
+SLEEP_3 = """CREATE TABLE sleep (
+    end_at TEXT PRIMARY KEY, start_at TEXT, hours REAL NOT NULL, hrv_ms REAL,
+    resting_hr REAL, source TEXT NOT NULL, received_at TEXT NOT NULL,
+    raw TEXT NOT NULL CHECK (json_valid(raw)))"""  # schema 3's sleep, as restday created it
+
+
 def schema_3_store(path: Path, rows: list[tuple[SleepSession, datetime]]) -> None:
     """A store as restday with schema 3 left it: sleep sessions stored as they came (overlaps
     and 5-minute ones included), no `sleep_replaced` table."""
@@ -171,6 +177,8 @@ def schema_3_store(path: Path, rows: list[tuple[SleepSession, datetime]]) -> Non
     conn = sqlite3.connect(path)
     try:
         conn.execute("DROP TABLE sleep_replaced")
+        conn.execute("DROP TABLE sleep")
+        conn.execute(SLEEP_3)
         for s, received_at in rows:
             conn.execute(
                 "INSERT INTO sleep VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -2,18 +2,27 @@
 
 `mqtt.port: must be at most 65535 (got 70000)`; the input is quoted only when it is short,
 not a secret, and not a whole table, and an error caused by an environment variable says so.
+`problem`, `moved` and `reject` make such errors for the checks pydantic cannot express (a key
+of a table keyed by the user's names, an athlete id that must exist), each at its own key.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Sequence
+from typing import get_args
 
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 ENV_PREFIX = "RESTDAY_"
 ENV_NESTED_DELIMITER = "__"
 MAX_ECHO_CHARS = 60  # longer inputs are shortened when an error quotes them
+PLAIN_ERROR = "restday"  # the type of the errors `problem` makes: their message is the text
+LIST_INDEX = re.compile(r"\[\d+\]")  # "athlete[1].strava" → "athlete.strava", a secret's key
 
 _PLAIN: dict[str, str] = {
     "missing": "is required",
@@ -30,6 +39,7 @@ _PLAIN: dict[str, str] = {
     "less_than_equal": "must be at most {le}",
     **dict.fromkeys(("enum", "literal_error"), "must be one of {expected}"),
 }
+_PYDANTIC_ERROR_TYPES = frozenset(get_args(ErrorType))
 _NEVER_ECHOED = frozenset({"extra_forbidden", "model_type", "model_attributes_type", "dict_type"})
 
 
@@ -41,8 +51,52 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     return text
 
 
+Location = tuple[int | str, ...]
+
+
+def problem(loc: Location, message: str, value: object = None) -> InitErrorDetails:
+    """An error at `loc` (from the model that raises it) saying `message`; `value` is quoted
+    after it when it is short text or a number (None: nothing quoted)."""
+    plain = PydanticCustomError(PLAIN_ERROR, "{text}", {"text": message})  # braces kept as is
+    return InitErrorDetails(type=plain, loc=loc, input=value)
+
+
+def moved(error: ErrorDetails, loc: Location) -> InitErrorDetails:
+    """A pydantic error again, at `loc` instead of where it was found."""
+    if error["type"] not in _PYDANTIC_ERROR_TYPES:  # a PydanticCustomError, `problem`'s too
+        custom = PydanticCustomError(error["type"], "{text}", {"text": error["msg"]})
+        return InitErrorDetails(type=custom, loc=loc, input=error["input"])
+    return InitErrorDetails(
+        type=error["type"], loc=loc, input=error["input"], ctx=error.get("ctx", {})
+    )
+
+
+def reject(model: type[BaseModel], errors: Sequence[InitErrorDetails]) -> None:
+    """Raise the errors, if any, as a ValidationError of `model`."""
+    if errors:
+        raise ValidationError.from_exception_data(model.__name__, list(errors))
+
+
+def ids_text(ids: Sequence[str]) -> str:
+    """'the athlete ids are "anna" and "ben"', for errors that need a valid id."""
+    quoted = [f'"{athlete_id}"' for athlete_id in ids]
+    if len(quoted) == 1:
+        return f"the only athlete id is {quoted[0]}"
+    return f"the athlete ids are {', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+class UnknownAthleteError(LookupError):
+    """An athlete id that the configuration does not have; the message lists those it has."""
+
+    def __init__(self, athlete_id: str, ids: Sequence[str]) -> None:
+        super().__init__(f'no athlete "{athlete_id}" is configured ({ids_text(ids)})')
+        self.athlete_id = athlete_id
+        self.ids = tuple(ids)
+
+
 def sentence(error: ErrorDetails, secret_keys: frozenset[str]) -> str:
-    """One plain sentence for a pydantic error, naming the key; secrets are never echoed."""
+    """One plain sentence for a pydantic error, naming the key; secrets are never echoed (a
+    secret in a list of tables, as `athlete[1].strava.client_secret`, included)."""
     key = key_path(error["loc"]) or "config"
     ctx = error.get("ctx", {})
     if error["type"] == "value_error":
@@ -53,7 +107,7 @@ def sentence(error: ErrorDetails, secret_keys: frozenset[str]) -> str:
         text = error["msg"][:1].lower() + error["msg"][1:]
     value = error.get("input")
     if (
-        key not in secret_keys
+        LIST_INDEX.sub("", key) not in secret_keys
         and error["type"] not in _NEVER_ECHOED
         and isinstance(value, str | int | float | bool)
     ):

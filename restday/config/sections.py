@@ -1,5 +1,6 @@
-"""The sections of the configuration (DESIGN.md §4): one frozen model per table, with the
-bounds and checks that give each key its one-sentence error."""
+"""The sections of the configuration (DESIGN.md §4, §7): one frozen model per table, with the
+bounds and checks that give each key its one-sentence error. The two tables keyed by the
+user's own names (`[athlete.rules]`, `[scale.assign]`) are `keyed`'s."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from collections.abc import Callable
 from datetime import time
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -20,8 +21,11 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
+from restday.config.errors import problem, reject
+from restday.config.keyed import RuleOverrides, WeightBands
 from restday.config.timezones import host_timezone, is_timezone
 from restday.rules.settings import Sex
 
@@ -42,6 +46,7 @@ FIRST_PRINTABLE = 0x20  # characters below this (and DEL) have no place in a top
 DELETE = 0x7F
 MAX_TOPIC_BYTES = 1024  # far below MQTT's 65,535; a longer topic is a mistake
 URL_SCHEMES = ("http", "https")
+OWN_APP_NEEDS = "is required with %s: an athlete's own Strava application needs both"
 STRAVA_NOT_CONFIGURED = (  # one sentence for the CLI's error, the service's log, the client's
     "Strava is not configured: set strava.client_id and strava.client_secret (from your API "
     "application at https://www.strava.com/settings/api)"
@@ -126,13 +131,42 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class AthleteStrava(_Section):
+    """`[athlete.strava]`: this athlete's own Strava API application, or none (both empty).
+
+    New Strava applications accept one athlete until Strava reviews them, so each runner may
+    bring their own; `poll_minutes`, `backfill_days` and `api_url` stay shared in `[strava]`.
+    """
+
+    client_id: NumberOrText = ""
+    client_secret: Secret = SecretStr("")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Self:
+        has_id, has_secret = bool(self.client_id), bool(self.client_secret.get_secret_value())
+        if has_id and not has_secret:
+            reject(type(self), [problem(("client_secret",), OWN_APP_NEEDS % "client_id")])
+        if has_secret and not has_id:
+            reject(type(self), [problem(("client_id",), OWN_APP_NEEDS % "client_secret")])
+        return self
+
+
 class AthleteConfig(_Section):
+    """One `[athlete]` (or one of several `[[athlete]]`): who, where, and what is their own."""
+
     id: Slug = "me"
     name: str = "Me"
     timezone: TimezoneName = Field(default_factory=host_timezone)
     max_hr: int | None = Field(None, ge=MIN_MAX_HR_BPM, le=MAX_MAX_HR_BPM)
     resting_hr: int | None = Field(None, ge=MIN_RESTING_HR_BPM, le=MAX_RESTING_HR_BPM)
     sex: Sex | None = None
+    morning_report: ClockTime | None = None  # None: the shared [schedule] morning_report
+    strava: AthleteStrava = Field(default_factory=AthleteStrava)
+    rules: RuleOverrides = Field(default_factory=RuleOverrides)
 
     @field_validator("resting_hr")
     @classmethod
@@ -182,10 +216,18 @@ class SleepPreset(StrEnum):
 
 
 class ScaleInput(_Section):
+    """A `[[scale]]`: its weigh-ins go to `athlete`, or by weight to one of `assign`'s bands;
+    with a single athlete configured, to that athlete (`Config.scale_athletes`)."""
+
     topic: Topic
     preset: ScalePreset = ScalePreset.GENERIC
+    athlete: Slug | None = None
+    assign: WeightBands = Field(default_factory=WeightBands)
 
 
 class SleepInput(_Section):
+    """A `[[sleep]]`: its nights are `athlete`'s (required with several athletes)."""
+
     topic: Topic
     preset: SleepPreset = SleepPreset.GENERIC
+    athlete: Slug | None = None

@@ -13,19 +13,28 @@ from restday.models import Activity, BodyMeasurement, Gear, History, PainReport,
 
 WEIGHT_KEY_PER_KG = 100  # weigh-ins are duplicates when equal to 0.01 kg at the same time
 
-PUT_ACTIVITY = "INSERT OR REPLACE INTO activity VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-PUT_GEAR = "INSERT INTO gear VALUES (?, ?, ?, ?, ?, ?, ?)"
+PUT_ACTIVITY = """INSERT OR REPLACE INTO activity
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+PUT_GEAR = "INSERT INTO gear VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+PUT_BODY = "INSERT INTO body VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+PUT_PAIN = "INSERT INTO pain VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+# Each read is one athlete's (?1), from a time on (?2: a `ts` text, "" for all)
 _GET_ACTIVITIES = """SELECT id, name, sport_type, start_at, distance_m, moving_time_s,
     elapsed_time_s, average_heartrate, max_heartrate, suffer_score, cadence_spm, gear_id,
-    workout_type FROM activity WHERE start_at >= ? ORDER BY start_at, id"""
+    workout_type FROM activity WHERE athlete = ?1 AND start_at >= ?2 ORDER BY start_at, id"""
 _GET_SLEEPS = """SELECT end_at, hours, start_at, hrv_ms, resting_hr, source FROM sleep
-    WHERE end_at >= ? ORDER BY end_at"""
+    WHERE athlete = ?1 AND end_at >= ?2 ORDER BY end_at"""
 _GET_BODY = """SELECT measured_at, weight_kg, water_pct, source FROM body
-    WHERE measured_at >= ? ORDER BY measured_at, weight_key"""
-_GET_PAINS = (
-    "SELECT reported_at, level FROM pain WHERE reported_at >= ? ORDER BY reported_at, level"
-)
-_GET_GEAR = "SELECT id, name, distance_m, is_primary, retired FROM gear ORDER BY position"
+    WHERE athlete = ?1 AND measured_at >= ?2 ORDER BY measured_at, weight_key"""
+_GET_PAINS = """SELECT reported_at, level FROM pain WHERE athlete = ?1 AND reported_at >= ?2
+    ORDER BY reported_at, level"""
+_GET_GEAR = """SELECT id, name, distance_m, is_primary, retired FROM gear WHERE athlete = ?
+    ORDER BY position"""
+COUNTS = """SELECT (SELECT count(*) FROM activity WHERE athlete = ?1),
+    (SELECT count(*) FROM sleep WHERE athlete = ?1),
+    (SELECT count(*) FROM body WHERE athlete = ?1),
+    (SELECT count(*) FROM pain WHERE athlete = ?1),
+    (SELECT count(*) FROM gear WHERE athlete = ?1)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +54,12 @@ class StoreCounts:
     gear: int
 
 
-def read_history(conn: sqlite3.Connection, after: str) -> History:
-    """Every input stored at/after `after` (a `ts` text; "" for all), time-sorted; all gear."""
-    q = conn.execute
-    activities, sleeps = q(_GET_ACTIVITIES, (after,)), q(_GET_SLEEPS, (after,))
-    body, pains, gear = q(_GET_BODY, (after,)), q(_GET_PAINS, (after,)), q(_GET_GEAR)
+def read_history(conn: sqlite3.Connection, athlete: str, after: str) -> History:
+    """Every input of `athlete` stored at/after `after` (a `ts` text; "" for all), time-sorted;
+    all their gear."""
+    q, since = conn.execute, (athlete, after)
+    activities, sleeps = q(_GET_ACTIVITIES, since), q(_GET_SLEEPS, since)
+    body, pains, gear = q(_GET_BODY, since), q(_GET_PAINS, since), q(_GET_GEAR, (athlete,))
     t = datetime.fromisoformat
     return History(
         activities=tuple(
@@ -78,8 +88,9 @@ def write(conn: sqlite3.Connection, sql: str, row: Sequence[object], what: str) 
         raise ValueError(f"cannot store {what}: {exc}") from None
 
 
-def activity_row(a: Activity, raw: str) -> tuple[object, ...]:
+def activity_row(a: Activity, raw: str, athlete: str) -> tuple[object, ...]:
     return (
+        athlete,
         a.id,
         a.name,
         a.sport_type,
@@ -97,8 +108,8 @@ def activity_row(a: Activity, raw: str) -> tuple[object, ...]:
     )
 
 
-def gear_row(g: Gear, position: int, raw: str) -> tuple[object, ...]:
-    return (g.id, position, g.name, g.distance_m, g.primary, g.retired, raw)
+def gear_row(g: Gear, position: int, raw: str, athlete: str) -> tuple[object, ...]:
+    return (athlete, g.id, position, g.name, g.distance_m, g.primary, g.retired, raw)
 
 
 def weight_key(kg: float) -> int:

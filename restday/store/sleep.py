@@ -1,7 +1,7 @@
-"""Sleep in the store: sessions that overlap in time are one, the one received last
-(DESIGN.md §7 "Overlapping nights").
+"""Sleep in the store: sessions of one athlete that overlap in time are one, the one received
+last (DESIGN.md §7 "Overlapping nights"); two athletes' nights never replace each other.
 
-A new session takes the place of every stored one it overlaps; those move to
+A new session takes the place of every stored one of its athlete it overlaps; those move to
 `sleep_replaced`, raw JSON and all, and are never read back into `sleep`. Sessions under
 `MIN_SLEEP_SESSION_MIN` are refused (`add`) or, in a store written before the rule, moved to
 `unparsed` (`settle`). A migration that re-derives `sleep` from its raw JSON must apply the
@@ -22,19 +22,22 @@ log = logging.getLogger("restday.store")  # the package's one logger, as before 
 
 Span = tuple[datetime, datetime]  # [start, end)
 
-_PUT_SLEEP = """INSERT INTO sleep (end_at, start_at, hours, hrv_ms, resting_hr, source,
-    received_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
-# The same session received before, stored or replaced: a re-send or a retained replay
-_SLEEP_SEEN = """SELECT 1 FROM sleep WHERE end_at = ?1 AND start_at IS ?2 AND hours = ?3
-        AND hrv_ms IS ?4 AND resting_hr IS ?5 AND source = ?6
-    UNION ALL SELECT 1 FROM sleep_replaced WHERE end_at = ?1 AND start_at IS ?2 AND hours = ?3
-        AND hrv_ms IS ?4 AND resting_hr IS ?5 AND source = ?6 LIMIT 1"""
-# Stored sessions that may overlap [?1, ?2): those without a start are checked in Python
+_PUT_SLEEP = """INSERT INTO sleep (athlete, end_at, start_at, hours, hrv_ms, resting_hr, source,
+    received_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+# The same session of the athlete (?1) received before, stored or replaced: a re-send or a
+# retained replay
+_SLEEP_SEEN = """SELECT 1 FROM sleep WHERE athlete = ?1 AND end_at = ?2 AND start_at IS ?3
+        AND hours = ?4 AND hrv_ms IS ?5 AND resting_hr IS ?6 AND source = ?7
+    UNION ALL SELECT 1 FROM sleep_replaced WHERE athlete = ?1 AND end_at = ?2
+        AND start_at IS ?3 AND hours = ?4 AND hrv_ms IS ?5 AND resting_hr IS ?6 AND source = ?7
+    LIMIT 1"""
+# The athlete's (?1) stored sessions that may overlap [?2, ?3): those without a start are
+# checked in Python
 _SLEEP_NEAR = """SELECT rowid, end_at, start_at, hours FROM sleep
-    WHERE end_at > ?1 AND (start_at IS NULL OR start_at < ?2)"""
-_REPLACE_SLEEP = """INSERT INTO sleep_replaced (end_at, start_at, hours, hrv_ms, resting_hr,
-    source, received_at, raw) SELECT end_at, start_at, hours, hrv_ms, resting_hr, source,
-    received_at, raw FROM sleep WHERE rowid = ?"""
+    WHERE athlete = ?1 AND end_at > ?2 AND (start_at IS NULL OR start_at < ?3)"""
+_REPLACE_SLEEP = """INSERT INTO sleep_replaced (athlete, end_at, start_at, hours, hrv_ms,
+    resting_hr, source, received_at, raw) SELECT athlete, end_at, start_at, hours, hrv_ms,
+    resting_hr, source, received_at, raw FROM sleep WHERE rowid = ?"""
 
 
 def sleep_span(session: SleepSession) -> Span:
@@ -50,9 +53,10 @@ def sleeps_overlap(a: SleepSession, b: SleepSession) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def row(session: SleepSession, raw: str, received_at: datetime) -> tuple[object, ...]:
+def row(session: SleepSession, raw: str, received_at: datetime, athlete: str) -> tuple[object, ...]:
     """The session's row in `sleep`; a `ValueError` if it is under `MIN_SLEEP_SESSION_MIN`."""
     values = (
+        athlete,
         ts(session.end),
         None if session.start is None else ts(session.start),
         session.hours,
@@ -70,16 +74,16 @@ def row(session: SleepSession, raw: str, received_at: datetime) -> tuple[object,
 
 
 def add(conn: sqlite3.Connection, values: tuple[object, ...], span: Span) -> list[Span] | None:
-    """Store a session's row (`row`) covering `span` in place of the stored ones it overlaps;
-    the spans of those it replaced, or None (nothing changed) if it was received before. Call
-    inside a transaction."""
+    """Store a session's row (`row`) covering `span` in place of the stored ones of its
+    athlete it overlaps; the spans of those it replaced, or None (nothing changed) if it was
+    received before. Call inside a transaction."""
     q = conn.execute
-    if q(_SLEEP_SEEN, values[:6]).fetchone() is not None:
+    if q(_SLEEP_SEEN, values[:7]).fetchone() is not None:
         return None
-    if not q("SELECT json_valid(?)", (values[7],)).fetchone()[0]:  # raw, before replacing any
+    if not q("SELECT json_valid(?)", (values[8],)).fetchone()[0]:  # raw, before replacing any
         raise ValueError("cannot store sleep: its raw text is not JSON")
     start, end = span
-    near = q(_SLEEP_NEAR, (ts(start), ts(end))).fetchall()
+    near = q(_SLEEP_NEAR, (values[0], ts(start), ts(end))).fetchall()
     spans = [(rowid, _stored_span(end_at, st, h)) for rowid, end_at, st, h in near]
     replaced = [(rowid, stored) for rowid, stored in spans if stored[0] < end]
     for rowid, _ in replaced:
@@ -90,15 +94,20 @@ def add(conn: sqlite3.Connection, values: tuple[object, ...], span: Span) -> lis
 
 
 def settle(conn: sqlite3.Connection) -> None:
-    """Apply DESIGN.md §7 "Overlapping nights" to the stored sessions, in arrival order: the
-    sessions of a store written before the rule overlap as they came. Idempotent."""
+    """Apply DESIGN.md §7 "Overlapping nights" to the stored sessions, each athlete's apart, in
+    arrival order: the sessions of a store written before the rule overlap as they came.
+    Idempotent."""
     rows = conn.execute(
-        "SELECT rowid, end_at, start_at, hours FROM sleep ORDER BY received_at, rowid"
+        "SELECT athlete, rowid, end_at, start_at, hours FROM sleep "
+        "ORDER BY athlete, received_at, rowid"
     ).fetchall()
     kept: list[tuple[datetime, datetime, int]] = []  # start, end, rowid: disjoint, in order
     replaced: list[int] = []
     short = 0
-    for rowid, end_at, start_at, hours in rows:
+    athlete = None
+    for who, rowid, end_at, start_at, hours in rows:
+        if who != athlete:  # the next athlete's nights
+            athlete, kept = who, []
         if not hours * 60 >= MIN_SLEEP_SESSION_MIN:
             minutes = round(hours * 60, 1)
             reason = f"sleep of {minutes:g} min is under the {MIN_SLEEP_SESSION_MIN} min minimum"

@@ -128,10 +128,12 @@ def test_a_message_restday_fails_on_is_kept_aside_and_the_rest_of_its_batch_stor
     config: Config, caplog: pytest.LogCaptureFixture
 ) -> None:
     class BrokenAt80kg(Store):  # a bug in storing one weigh-in, whatever it is
-        def add_body(self, m: BodyMeasurement, raw: str, received_at: datetime) -> bool:
+        def add_body(
+            self, m: BodyMeasurement, raw: str, received_at: datetime, *, athlete: str | None = None
+        ) -> bool:
             if m.weight_kg == 80.0:
                 raise RuntimeError("a bug")
-            return super().add_body(m, raw, received_at)
+            return super().add_body(m, raw, received_at, athlete=athlete)
 
     broken = BrokenAt80kg.open(config.store_path(), parsers=STRAVA_PARSERS)
     out, acked = Recorder(), list[str]()
