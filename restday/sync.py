@@ -59,6 +59,7 @@ class SyncResult:
     backfill: bool = False
     error: str | None = None  # for people: "rate limited until 10:45", "Strava is down (503)"
     calls_today: int = 0
+    athlete_id: str | None = None  # restday's athlete it was fetched for (None: the first)
 
 
 LOOKBACK = timedelta(days=3)  # late uploads: ask again for this much before the newest start
@@ -175,15 +176,22 @@ class ImportReport:
 
 
 def store_result(store: Store, result: SyncResult) -> ImportReport | None:
-    """Activities upserted (edits replace), the shoes replaced; None when nothing came."""
-    report = ingest_activities(store, result.activities) if result.activities else None
+    """Activities upserted (edits replace), the shoes replaced, for the athlete it was fetched
+    for (`result.athlete_id`; None: the store's); None when nothing came."""
+    athlete = result.athlete_id
+    report = (
+        ingest_activities(store, result.activities, athlete=athlete) if result.activities else None
+    )
     if result.athlete is not None:
-        store.replace_gear(_shoes(result.athlete))
+        store.replace_gear(_shoes(result.athlete), athlete=athlete)
     return report
 
 
-def ingest_activities(store: Store, items: Iterable[object]) -> ImportReport:
-    """Parse and store Strava activity objects; skip (and say why) the ones that don't parse."""
+def ingest_activities(
+    store: Store, items: Iterable[object], *, athlete: str | None = None
+) -> ImportReport:
+    """Parse and store Strava activity objects for `athlete` (None: the store's); skip (and
+    say why) the ones that don't parse."""
     good: list[tuple[Activity, str]] = []
     skipped: list[str] = []
     for index, item in enumerate(items):
@@ -198,7 +206,7 @@ def ingest_activities(store: Store, items: Iterable[object]) -> ImportReport:
         good.append((activity, json.dumps(item, sort_keys=True, separators=(",", ":"))))
     for reason in skipped:
         log.warning("skipped %s", reason)
-    result = store.upsert_activities(good)
+    result = store.upsert_activities(good, athlete=athlete)
     return ImportReport(
         added=result.added,
         updated=result.updated,

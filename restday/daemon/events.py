@@ -7,6 +7,7 @@ event and put it on the worker's queue; the worker alone touches the store and t
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from restday.integrations.mqtt.message import InboundMessage
 from restday.sync import SyncResult
@@ -20,6 +21,15 @@ class Tick(enum.StrEnum):
     HOUSEKEEPING = "housekeeping"  # once a minute: publish diagnostics held back by the limit
 
 
+@dataclass(frozen=True, slots=True)
+class AthleteTick:
+    """A tick for one athlete of a household: their morning report at their own time, their
+    own local midnight (each athlete has a time zone and a report time)."""
+
+    tick: Tick
+    athlete: str  # the athlete's id
+
+
 class Lifecycle(enum.StrEnum):
     """What the service tells the worker about the service itself (service.py)."""
 
@@ -27,4 +37,4 @@ class Lifecycle(enum.StrEnum):
     STOP = "stop"  # SIGTERM/SIGINT: finish, publish offline, close
 
 
-Event = InboundMessage | Tick | Lifecycle | SyncResult
+Event = InboundMessage | Tick | AthleteTick | Lifecycle | SyncResult

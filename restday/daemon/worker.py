@@ -37,7 +37,7 @@ from restday.config import Config
 from restday.daemon import notifications, sync_results
 from restday.daemon.athlete import AthleteState
 from restday.daemon.diagnostics import Diagnostics
-from restday.daemon.events import Event, Lifecycle, Tick
+from restday.daemon.events import AthleteTick, Event, Lifecycle, Tick
 from restday.daemon.held import MAX_BATCH, HeldInputs
 from restday.daemon.inputs import InputHandler, Outcome
 from restday.daemon.publishing import ChangePublisher, Publisher
@@ -237,6 +237,8 @@ class Worker:
         self.diagnostics.publish(force=False)
 
     def _dispatch(self, event: Event) -> None:
+        if isinstance(event, AthleteTick):  # one athlete for now: the worker's
+            event = event.tick
         if isinstance(event, InboundMessage):
             self._message(event)
         elif isinstance(event, SyncResult):
@@ -378,6 +380,8 @@ def _describe(event: Event) -> str:
         return f"a message on {event.topic}"
     if isinstance(event, SyncResult):
         return "a Strava sync's result"
+    if isinstance(event, AthleteTick):
+        return f"the {event.tick.value} event of {event.athlete}"
     return f"the {event.value} event"
 
 
