@@ -23,7 +23,7 @@ from hashlib import sha256
 from importlib import metadata
 
 import restday
-from restday.config import AthleteConfig, Config
+from restday.config import Config
 from restday.integrations.mqtt.topics import Topics  # the one place topic names are spelled
 from restday.models import ShoeMetric, Status
 
@@ -121,7 +121,7 @@ def discovery_payload(
     """The device of `athlete` (None: the first configured) and its entities."""
     topics = Topics.of(config)
     t = topics.of_athlete(athlete) if athlete else topics.first
-    name = next(a.name for a in _athletes(config) if a.id == t.athlete)
+    name = config.athlete_config(t.athlete).name
     prefix = device_id(config, t.athlete)
     components: dict[str, dict[str, object]] = {}
 
@@ -334,7 +334,3 @@ def support_url() -> str | None:
     urls = [entry.partition(",")[2] for entry in meta.get_all("Project-URL") or []]
     urls += meta.get_all("Home-page") or []
     return next((str(url).strip() for url in urls if str(url).strip()), None)
-
-
-def _athletes(config: Config) -> tuple[AthleteConfig, ...]:
-    return (config.athlete,)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from restday.config import AthleteConfig, Config
+from restday.config import Config
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ class Topics:
     athletes: tuple[AthleteTopics, ...]  # in the config's order
     scale: dict[str, str]  # in: topic → preset
     sleep: dict[str, str]  # in: topic → preset
+    shared_scale: bool = False  # a scale with weight bands: the athletes' assign commands
 
     @classmethod
     def of(cls, config: Config) -> Topics:
@@ -58,7 +59,8 @@ class Topics:
         return cls(
             status=f"{base}/status",
             ha_status=f"{config.mqtt.discovery_prefix}/status",
-            athletes=tuple(AthleteTopics.of(base, a.id) for a in _athletes(config)),
+            athletes=tuple(AthleteTopics.of(base, a.id) for a in config.athletes),
+            shared_scale=any(s.assign.bands() for s in config.scale),
             scale={s.topic: str(s.preset) for s in config.scale},
             sleep={s.topic: str(s.preset) for s in config.sleep},
         )
@@ -99,9 +101,7 @@ class Topics:
     def subscriptions(self) -> list[str]:
         """What the service subscribes to, each once."""
         commands = [topic for a in self.athletes for topic in (a.pain_set, a.sync_set)]
+        if self.shared_scale:
+            commands += [a.assign_set for a in self.athletes]
         topics = [*commands, self.ha_status, *self.scale, *self.sleep]
         return list(dict.fromkeys(topics))
-
-
-def _athletes(config: Config) -> tuple[AthleteConfig, ...]:
-    return (config.athlete,)
