@@ -61,7 +61,8 @@ class Service:
                 config.store_path(),
                 parsers=STRAVA_PARSERS,
                 athlete=config.athletes[0].id,  # a store from before households is theirs
-                adopt_single=len(config.athletes) == 1,  # a renamed single athlete keeps it
+                adopt_single=True,  # and a renamed runner's, or a single runner's (logged)
+                configured=config.athlete_ids(),
             )
             _check_same_store(self.store, self.lock)
         except BaseException:
