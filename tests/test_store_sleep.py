@@ -271,7 +271,7 @@ def test_store_and_service_history_keep_the_last_received_of_overlapping_session
     with Store.open_memory() as store:
         for n, s in enumerate(arrivals):
             if add(store, s, RECEIVED + n * timedelta(seconds=1)):
-                history = Stored(s).history_with(history)
+                history = Stored(s, "me").history_with(history)
         assert store.history().sleeps == expected
         assert store.counts().sleeps == len(expected)
     assert history.sleeps == expected  # the worker's copy, updated without reading the store

@@ -236,8 +236,8 @@ def test_a_renamed_single_athlete_keeps_the_history(
         assert store.created_at() == CREATED
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert said == [
-        "the athlete id changed from me to anna: the store's rows of me now belong to anna "
-        "(the store held no other athlete's)"
+        "the athlete id changed from me to anna: the store's rows of me, who is not "
+        "configured, now belong to anna (the store held no other athlete's)"
     ]
     caplog.clear()
     with caplog.at_level(logging.WARNING, "restday.store"):
@@ -255,6 +255,26 @@ def test_a_household_store_is_never_given_to_a_new_id(tmp_path: Path) -> None:
         assert store.history().body == ()
     with Store.open(path, read_only=True, athlete="carl", adopt_single=True) as store:
         assert store.athletes() == [ANNA, BEN]
+
+
+def test_a_single_runners_store_becomes_the_first_athletes_of_a_new_household(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "restday.db"
+    with Store.open(path) as store:  # a single runner, id "me"
+        store.add_body(weigh(DAY, 60.0), "{}", RECEIVED)
+    with Store.open(path, athlete=ANNA, adopt_single=True, configured=(ANNA, BEN)) as store:
+        assert [m.weight_kg for m in store.history().body] == [60.0]
+        assert store.athletes() == [ANNA]
+
+
+def test_a_configured_athletes_rows_are_never_given_to_another(tmp_path: Path) -> None:
+    path = tmp_path / "restday.db"
+    with Store.open(path, athlete=BEN) as store:  # ben ran restday alone; anna joins
+        store.add_body(weigh(DAY, 80.0), "{}", RECEIVED)
+    with Store.open(path, athlete=ANNA, adopt_single=True, configured=(ANNA, BEN)) as store:
+        assert store.history().body == ()
+        assert [m.weight_kg for m in store.history(athlete=BEN).body] == [80.0]
 
 
 def test_a_rename_follows_into_the_candidates_of_unassigned_weigh_ins(tmp_path: Path) -> None:

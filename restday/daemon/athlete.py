@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from restday.clock import Clock
 from restday.daemon import notifications
+from restday.daemon.diagnostics import Diagnostics
 from restday.daemon.publishing import ChangePublisher
 from restday.daemon.stored import Stored, with_all
 from restday.models import History, Recommendation
@@ -33,6 +34,7 @@ class AthleteState:
 
     def __init__(
         self,
+        athlete: str,
         *,
         profile: Profile,
         rules: RulesConfig,
@@ -46,6 +48,7 @@ class AthleteState:
         send: Send,
         shoes_changed: Callable[[tuple[str, ...]], None],
     ) -> None:
+        self.id = athlete
         self.profile = profile
         self.rules = rules
         self.decision = decision
@@ -63,6 +66,7 @@ class AthleteState:
         self._sent: set[str] = set()  # keys known to be in the store's `sent` table
         self.recommendation: Recommendation | None = None
         self.context: Context  # the evaluation behind `recommendation` (`evaluate_and_publish`)
+        self.diagnostics: Diagnostics  # set by the worker, which builds it
 
     def remember(self, history: History) -> None:
         """Keep of `history` what evaluations from now on can read: every activity, and the
@@ -73,10 +77,10 @@ class AthleteState:
 
     def read_again(self) -> None:
         """The history read again from the store (raises `StoreError`)."""
-        self.remember(self.store.history())
+        self.remember(self.store.history(athlete=self.id))
 
     def add(self, stored: Sequence[Stored]) -> bool:
-        """The inputs just stored for this athlete into the history, in order; each run of
+        """The inputs just stored for this athlete added to the history, in order; each run of
         inputs of one kind is evaluated as it stood for its notifications (a burst of
         weigh-ins once, a short night then a pain report each). Whether anything was added:
         the caller then evaluates and publishes once, for the end."""
@@ -133,7 +137,7 @@ class AthleteState:
             return
         self._sent.add(note.key)
         try:
-            first = self.store.mark_sent(note.key, self._clock.now())
+            first = self.store.mark_sent(note.key, self._clock.now(), athlete=self.id)
         except StoreError as exc:  # sent all the same: a restart may send it a second time
             self._failed(exc)
             first = True
@@ -146,7 +150,7 @@ class AthleteState:
         if key in self._sent:
             return True
         try:
-            return self.store.was_sent(key)
+            return self.store.was_sent(key, athlete=self.id)
         except StoreError as exc:  # unknown: treated as not sent (advice repeated, not lost)
             self._failed(exc)
             return False
@@ -163,6 +167,10 @@ class AthleteState:
     def echo_pain(self, level: int, *, force: bool) -> None:
         """The pain level now, retained: what Home Assistant's pain number shows."""
         self._out.publish_changed(self._pain_topic, str(level), force=force)
+
+    def last_weight(self) -> float | None:
+        """The latest weigh-in's weight (kg), if any (the history always keeps the latest)."""
+        return self.history.body[-1].weight_kg if self.history.body else None
 
     def today(self) -> date:
         return self._clock.now().astimezone(self.profile.timezone).date()

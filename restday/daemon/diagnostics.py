@@ -3,8 +3,10 @@ the store fails or recovers, and otherwise at most once a minute when it changed
 back by the limit goes out as soon as the minute is over (the idle worker asks every second,
 `publish_waiting`), so it is never more than a minute late.
 
-The counts of stored inputs come from the store, so they survive restarts; while the store
-cannot be read, the last figures read stand.
+Each athlete has their own (`<base>/<a>/diagnostics`): their stored inputs and Strava sync,
+beside the service's health (store, broker, the counters of rejected and duplicate messages,
+which a shared scale cannot attribute). The counts come from the store, so they survive
+restarts; while the store cannot be read, the last figures read stand.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from restday import __version__
 from restday.clock import Clock
 from restday.daemon.held import HeldInputs
 from restday.daemon.publishing import ChangePublisher
-from restday.store import Store, StoreError
+from restday.store import Store, StoreCounts, StoreError
 from restday.sync import SyncResult
 
 DIAGNOSTICS_MIN_INTERVAL = timedelta(minutes=1)  # a change is re-published at most this often
@@ -35,6 +37,8 @@ class Diagnostics:
         held: HeldInputs,
         clock: Clock,
         *,
+        athlete: str | None = None,
+        shared_scale: bool = False,
         reconnects: Callable[[], int],
         strava_auth: str,
         last_sync: str | None,
@@ -42,6 +46,8 @@ class Diagnostics:
         self._out = out
         self._topic = topic
         self._store = store
+        self._athlete = athlete  # whose inputs are counted (None: the store's)
+        self._shared_scale = shared_scale  # show the weigh-ins waiting to be assigned
         self._held = held
         self._clock = clock
         self._reconnects = reconnects
@@ -49,7 +55,7 @@ class Diagnostics:
         self._last_at: datetime | None = None  # when it was last published
         self._store_ok = True  # the store's health as last published
         self._waiting = False  # a publish was held back by the limit: may have changed
-        self._figures = (store.counters(), store.counts())  # the last read
+        self._figures = self._read()  # the last read
         self.strava: dict[str, object] = {
             "auth": strava_auth,
             "last_sync": last_sync,
@@ -95,13 +101,20 @@ class Diagnostics:
         if self._waiting or self._held.health.ok != self._store_ok:
             self.publish(force=False)
 
+    def _read(self) -> tuple[dict[str, dict[str, int]], StoreCounts, int]:
+        """The service's counters, the athlete's stored inputs, and the weigh-ins of shared
+        scales that wait to be assigned (the household's, shown to every athlete)."""
+        store = self._store
+        unassigned = store.unassigned_count() if self._shared_scale else 0
+        return store.counters(), store.counts(athlete=self._athlete), unassigned
+
     def payload(self) -> dict[str, object]:
         health = self._held.health
         try:
-            self._figures = (self._store.counters(), self._store.counts())
+            self._figures = self._read()
         except StoreError as exc:  # the last figures read stand
             health.failed(exc)
-        counters, counts = self._figures
+        counters, counts, unassigned = self._figures
         stored = {"scale": counts.weigh_ins, "sleep": counts.sleeps, "pain": counts.pains}
         return {
             "version": __version__,
@@ -112,6 +125,7 @@ class Diagnostics:
                     "duplicates": counters.get(kind, {}).get("duplicates", 0),
                     "rejected": counters.get(kind, {}).get("rejected", 0),
                 }
+                | ({"unassigned": unassigned} if kind == "scale" and self._shared_scale else {})
                 for kind in INPUT_KINDS
             },
             "activities": counts.activities,

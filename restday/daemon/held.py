@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from restday.daemon.inputs import InputFailed, Outcome
+from restday.daemon.inputs import Asked, InputFailed, Outcome
 from restday.daemon.stored import Stored
 from restday.integrations.mqtt.message import InboundMessage
 from restday.store import Store, StoreError
@@ -110,7 +110,7 @@ class HeldInputs:
             for msg in msgs:
                 self._hold(msg)
             return done
-        if any(outcome not in ("ignored", "sync") for outcome in outcomes):  # it wrote
+        if any(not isinstance(o, Asked) and o != "ignored" for o in outcomes):  # it wrote
             self._recovered()
         return [*done, *outcomes]
 

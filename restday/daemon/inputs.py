@@ -18,21 +18,47 @@ import functools
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 from typing import Literal, ParamSpec, TypeVar
 
-from restday.config import Config
+from restday.config import Config, ScaleInput, SleepInput
+from restday.daemon.assignment import assign
 from restday.daemon.stored import Stored
 from restday.integrations import devices
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics
 from restday.integrations.sleep_as_android import SleepAsAndroid
-from restday.models import SleepSession
+from restday.models import BodyMeasurement, SleepSession
 from restday.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["sync", "ignored", "duplicate", "rejected"]
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The sync button of `athlete` was pressed."""
+
+    athlete: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned:
+    """A shared scale's weigh-in kept aside: it fits `candidates` (none: nobody's band) and
+    restday does not guess whose it is."""
+
+    item: BodyMeasurement
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    """Unassigned weigh-ins given to `athlete` by their assign command: now theirs."""
+
+    stored: tuple[Stored, ...]
+
+
+Outcome = Literal["ignored", "duplicate", "rejected"] | Asked | Unassigned | Assigned
 TRACKER_STATE_KEY = "sleep_as_android:{topic}"
 # After a rejection is logged as a warning, that topic's next ones are logged at DEBUG for this
 # long (all are counted): a device flooding a topic with unusable messages fills no SD card.
@@ -40,15 +66,7 @@ REJECTIONS_QUIET = timedelta(hours=1)
 MAX_REASON_CHARS = 300  # of an exception's text in a rejection's reason (a 5,000-digit number…)
 
 
-def _input_kind(topics: Topics, topic: str) -> str | None:
-    """Which input a topic carries: "pain", "scale", "sleep", or None (not one restday reads)."""
-    if topic == topics.pain_set:
-        return "pain"
-    if topic in topics.scale:
-        return "scale"
-    if topic in topics.sleep:
-        return "sleep"
-    return None
+Command = tuple[Literal["pain", "sync", "assign"], str]  # what a command topic does, for whom
 
 
 class InputFailed(Exception):
@@ -58,10 +76,31 @@ class InputFailed(Exception):
 class InputHandler:
     """Turns one inbound message into a stored input, or says why not."""
 
-    def __init__(self, config: Config, store: Store, topics: Topics) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        topics: Topics,
+        last_weight: Callable[[str], float | None] = lambda athlete: None,
+    ) -> None:
+        """`last_weight`: an athlete's latest weigh-in in kg (None: none yet), which settles
+        whose a shared scale's weigh-in is where two athletes' bands overlap."""
         self._store = store
         self._topics = topics
-        self._tz = config.profile().timezone
+        self._config = config
+        self._commands: dict[str, Command] = {}
+        for t in topics.athletes:
+            self._commands |= {
+                t.pain_set: ("pain", t.athlete),
+                t.sync_set: ("sync", t.athlete),
+                t.assign_set: ("assign", t.athlete),
+            }
+        self._scales = {s.topic: s for s in config.scale}
+        self._sleeps = {s.topic: s for s in config.sleep}
+        self._last_weight = last_weight
+        self._assigned_kg: dict[str, tuple[datetime, float]] = {}  # by this handler, since
+        self._zones = {a: config.profile(a).timezone for a in config.athlete_ids()}
+        self._tz = self._zones[config.athletes[0].id]  # for the times of log lines
         self._warned: dict[str, tuple[datetime, int]] = {}  # topic → last warning, rejected since
         self._failures_told: set[tuple[str, str, int]] = set()  # bugs logged (`_cause`)
         self._untold: list[Callable[[], None]] = []  # log lines waiting for the commit
@@ -72,10 +111,10 @@ class InputHandler:
         not `alone`, `InputFailed` when restday fails on it (a bug): the caller then undoes
         the batch and takes its messages again, each `alone` (its writes undone by itself,
         the message kept aside). The fast way for a batch, the careful one for a bug."""
-        topics = self._topics
-        if msg.topic == topics.sync_set:
-            return self._sync(msg)
-        kind = _input_kind(topics, msg.topic)
+        command = self._commands.get(msg.topic)
+        if command is not None and command[0] == "sync":
+            return self._sync(msg, command[1])
+        kind = self._kind(msg.topic, command)
         if kind is None:
             log.debug("ignored a message on %s: not a topic restday reads", msg.topic)
             return "ignored"
@@ -152,53 +191,120 @@ class InputHandler:
         self._warned[msg.topic] = (at, 0)
         log.warning("rejected a %s message on %s: %s%s", kind, msg.topic, why, more)
 
-    def _sync(self, msg: InboundMessage) -> Outcome:
+    def _kind(self, topic: str, command: Command | None) -> str | None:
+        """Which input a topic carries, as counted: "pain", "scale" (an assign command too:
+        it is about weigh-ins), "sleep", or None (not a topic restday reads)."""
+        if command is not None:
+            return "pain" if command[0] == "pain" else "scale"
+        if topic in self._scales:
+            return "scale"
+        if topic in self._sleeps:
+            return "sleep"
+        return None
+
+    def _sync(self, msg: InboundMessage, athlete: str) -> Outcome:
         if msg.retained:
             log.info("ignored a retained sync command (no replays of old commands)")
             return "ignored"
         if not devices.is_press(msg.payload):
             log.warning("ignored a sync command that is not PRESS on %s", msg.topic)
             return "ignored"
-        return "sync"
+        return Asked(athlete)
 
     def _parse_and_store(self, kind: str, msg: InboundMessage) -> Stored | Outcome:
         at = msg.received_at
-        if kind == "pain":
+        command = self._commands.get(msg.topic)
+        if command is not None:
             if msg.retained:
-                log.info("ignored a retained pain command (no replays of old commands)")
+                log.info("ignored a retained %s command (no replays of old commands)", command[0])
                 return "ignored"
+            action, athlete = command
+            if action == "assign":
+                return self._assign(msg, athlete)
             report, raw = _read(devices.parse_pain, msg.payload, received_at=at)
-            return Stored(report) if self._store.add_pain(report, raw, at) else "duplicate"
+            added = self._store.add_pain(report, raw, at, athlete=athlete)
+            return Stored(report, athlete) if added else "duplicate"
         if kind == "scale":
-            preset = self._topics.scale[msg.topic]
-            parsed = _read(
-                devices.parse_scale,
-                preset,
-                msg.payload,
-                received_at=at,
-                retained=msg.retained,
-                tz=self._tz,
-            )
-            if parsed is None:
-                log.info("ignored a retained weigh-in without a timestamp on %s", msg.topic)
-                return "ignored"
-            weigh_in, raw = parsed
-            return Stored(weigh_in) if self._store.add_body(weigh_in, raw, at) else "duplicate"
-        night = self._sleep(msg)
+            return self._weigh_in(msg, self._scales[msg.topic])
+        sleep = self._sleeps[msg.topic]
+        athlete = self._config.sleep_athlete(sleep)
+        night = self._sleep(msg, sleep, athlete)
         if night is None:
             return "ignored"
         session, raw = night
-        return Stored(session) if self._store.add_sleep(session, raw, at) else "duplicate"
+        added = self._store.add_sleep(session, raw, at, athlete=athlete)
+        return Stored(session, athlete) if added else "duplicate"
 
-    def _sleep(self, msg: InboundMessage) -> tuple[SleepSession, str] | None:
-        if self._topics.sleep[msg.topic] != "sleep_as_android":
-            return _read(devices.parse_sleep, msg.payload, received_at=msg.received_at, tz=self._tz)
+    def _weigh_in(self, msg: InboundMessage, scale: ScaleInput) -> Stored | Outcome:
+        """A scale's weigh-in, for its athlete; a shared scale's for the athlete whose band
+        holds it, or kept aside as unassigned (assignment.py)."""
+        athletes = self._config.scale_athletes(scale)
+        parsed = _read(
+            devices.parse_scale,
+            str(scale.preset),
+            msg.payload,
+            received_at=msg.received_at,
+            retained=msg.retained,
+            tz=self._zone(athletes[0]),
+        )
+        if parsed is None:
+            log.info("ignored a retained weigh-in without a timestamp on %s", msg.topic)
+            return "ignored"
+        weigh_in, raw = parsed
+        bands = scale.assign.bands()
+        if not bands:
+            added = self._store.add_body(weigh_in, raw, msg.received_at, athlete=athletes[0])
+            return Stored(weigh_in, athletes[0]) if added else "duplicate"
+        lasts = {a: kg for a in bands if (kg := self._latest_kg(a)) is not None}
+        whose = assign(weigh_in.weight_kg, bands, lasts)
+        if whose.athlete is None:
+            added = self._store.add_unassigned(weigh_in, raw, msg.received_at, whose.candidates)
+            return Unassigned(weigh_in, whose.candidates) if added else "duplicate"
+        if not self._store.add_body(weigh_in, raw, msg.received_at, athlete=whose.athlete):
+            return "duplicate"
+        self._note_weight(whose.athlete, weigh_in)
+        return Stored(weigh_in, whose.athlete)
+
+    def _assign(self, msg: InboundMessage, athlete: str) -> Outcome:
+        """`<base>/<a>/assign/set`: the unassigned weigh-in(s) at the time sent become `a`'s."""
+        text = msg.payload.decode("utf-8", errors="replace").strip()
+        try:
+            given = self._store.assign(text, athlete)
+        except ValueError as exc:
+            raise devices.InputRejected(str(exc)) from None
+        if not given:
+            raise devices.InputRejected(f"no unassigned weigh-in at {text[:40]!r}")
+        for weigh_in in given:
+            self._note_weight(athlete, weigh_in)
+        return Assigned(tuple(Stored(m, athlete) for m in given))
+
+    def _latest_kg(self, athlete: str) -> float | None:
+        """The athlete's latest weigh-in: what this handler gave them lately, else the
+        worker's history."""
+        given = self._assigned_kg.get(athlete)
+        return given[1] if given is not None else self._last_weight(athlete)
+
+    def _note_weight(self, athlete: str, weigh_in: BodyMeasurement) -> None:
+        known = self._assigned_kg.get(athlete)
+        if known is None or weigh_in.time >= known[0]:
+            self._assigned_kg[athlete] = (weigh_in.time, weigh_in.weight_kg)
+
+    def _zone(self, athlete: str) -> tzinfo:
+        """The zone a timestamp without one is read in: the athlete's (DESIGN.md §4)."""
+        return self._zones[athlete]
+
+    def _sleep(
+        self, msg: InboundMessage, sleep: SleepInput, athlete: str
+    ) -> tuple[SleepSession, str] | None:
+        tz = self._zone(athlete)
+        if sleep.preset != "sleep_as_android":
+            return _read(devices.parse_sleep, msg.payload, received_at=msg.received_at, tz=tz)
         key = TRACKER_STATE_KEY.format(topic=msg.topic)
-        tracker = SleepAsAndroid.from_json(self._store.get_state(key) or "")
+        tracker = SleepAsAndroid.from_json(self._store.get_state(key, athlete=athlete) or "")
         try:
             night = _read(tracker.feed, msg.payload, msg.received_at)
         finally:
-            self._store.set_state(key, tracker.to_json())
+            self._store.set_state(key, tracker.to_json(), athlete=athlete)
         if tracker.orphan_stop:
             raise devices.InputRejected("sleep tracking stopped without having started")
         return night

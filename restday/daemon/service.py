@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from restday.clock import Clock, SystemClock
 from restday.config import STRAVA_NOT_CONFIGURED, Config
 from restday.daemon import systemd
-from restday.daemon.events import Event, Lifecycle, Tick
+from restday.daemon.events import AthleteTick, Event, Lifecycle, Tick
 from restday.daemon.schedule import build_scheduler, missed_morning
 from restday.daemon.worker import HA_LISTENING_GRACE_S, Worker
 from restday.integrations.mqtt import MqttLink
@@ -57,7 +57,13 @@ class Service:
         self.topics = Topics.of(config)
         self.lock = StoreLock.acquire(config.store_path())  # before the store: one service
         try:
-            self.store = Store.open(config.store_path(), parsers=STRAVA_PARSERS)
+            self.store = Store.open(
+                config.store_path(),
+                parsers=STRAVA_PARSERS,
+                athlete=config.athletes[0].id,  # a store from before households is theirs
+                adopt_single=True,  # and a renamed runner's, or a single runner's (logged)
+                configured=config.athlete_ids(),
+            )
             _check_same_store(self.store, self.lock)
         except BaseException:
             self.lock.release()
@@ -78,8 +84,10 @@ class Service:
             self.link,
             self.clock,
             reconnects=lambda: self.link.reconnects,
-            request_sync=self._sync_now,
-            strava_auth=self.sync.client.auth_state() if self.sync else "not_configured",
+            request_sync=lambda athlete: self._sync_now(),
+            strava_auth=lambda athlete: (
+                self.sync.client.auth_state() if self.sync else "not_configured"
+            ),
             ha_listening_grace_s=ha_listening_grace_s,
         )
         self.scheduler = build_scheduler(
@@ -102,15 +110,13 @@ class Service:
                 STRAVA_NOT_CONFIGURED,
             )
         self.worker.start()
-        today = self.clock.now().astimezone(self.config.profile().timezone).date()
-        sent = self.store.was_sent(f"morning:{today.isoformat()}")
-        if missed_morning(
-            self.clock.now(),
-            self.config.profile().timezone,
-            self.config.morning_report_time(),
-            sent,
-        ):
-            self.worker.put(Tick.MORNING_REPORT)
+        for athlete in self.config.athlete_ids():
+            tz = self.config.profile(athlete).timezone
+            today = self.clock.now().astimezone(tz).date()
+            sent = self.store.was_sent(f"morning:{today.isoformat()}", athlete=athlete)
+            report_at = self.config.morning_report_time(athlete)
+            if missed_morning(self.clock.now(), tz, report_at, sent):
+                self.worker.put(AthleteTick(Tick.MORNING_REPORT, athlete))
         self.link.start()
         if self.sync is not None:
             # stravalib (~16 MB, ~0.3 s) is imported here, while MQTT connects, not before it;

@@ -1,4 +1,4 @@
-"""A new input in the store, and what it adds to the worker's history in memory.
+"""A new input in the store for one athlete, and what it adds to their history in memory.
 
 inputs.py returns a `Stored` for each input it stored; the worker adds it to the history it
 evaluates exactly as the store added it (a night in place of those it overlaps), so no
@@ -26,6 +26,7 @@ class Stored:
     """A new input in the store; `history_with` adds it to the worker's in-memory history."""
 
     item: BodyMeasurement | SleepSession | PainReport
+    athlete: str  # whose it is (the athlete's id)
 
     @property
     def pain_level(self) -> int | None:

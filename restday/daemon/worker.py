@@ -29,6 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from restday import sync
@@ -39,14 +40,15 @@ from restday.daemon.athlete import AthleteState
 from restday.daemon.diagnostics import Diagnostics
 from restday.daemon.events import AthleteTick, Event, Lifecycle, Tick
 from restday.daemon.held import MAX_BATCH, HeldInputs
-from restday.daemon.inputs import InputHandler, Outcome
+from restday.daemon.inputs import Asked, Assigned, InputHandler, Outcome, Unassigned
 from restday.daemon.publishing import ChangePublisher, Publisher
 from restday.daemon.stored import Stored
 from restday.integrations import homeassistant
 from restday.integrations.mqtt.message import InboundMessage
-from restday.integrations.mqtt.topics import Topics
+from restday.integrations.mqtt.topics import AthleteTopics, Topics
 from restday.models import Recommendation
 from restday.store import Store, StoreError
+from restday.store.rows import ts
 from restday.sync import SyncResult
 
 log = logging.getLogger(__name__)
@@ -71,54 +73,73 @@ class Worker:
         clock: Clock,
         *,
         reconnects: Callable[[], int] = lambda: 0,
-        request_sync: Callable[[], None] = lambda: None,
-        strava_auth: str = "not_configured",
+        request_sync: Callable[[str], None] = lambda athlete: None,
+        strava_auth: Callable[[str], str] = lambda athlete: "not_configured",
         ha_listening_grace_s: float = HA_LISTENING_GRACE_S,
     ) -> None:
+        """`request_sync(athlete)`: a Strava sync for them now (the sync button);
+        `strava_auth(athlete)`: their Strava authorisation at start, for the diagnostics."""
         self.config = config
         self._request_sync = request_sync
         self.store = store
         self.publisher = ChangePublisher(publisher)
         self.clock = clock
         self.topics = Topics.of(config)
-        self.profile = config.profile()
         self._queue: queue.Queue[Event] = queue.Queue()
         self._count_lock = threading.Lock()
         self._unfinished = 0  # events put but not yet handled
         self._thread = threading.Thread(target=self._run, name="restday-worker", daemon=True)
-        inputs = InputHandler(config, store, self.topics)
+        inputs = InputHandler(config, store, self.topics, self._last_weight)
         self._held = HeldInputs(store, config.store_path(), inputs)
-        self.diagnostics = Diagnostics(
-            self.publisher,
-            self.topics.diagnostics,
-            store,
-            self._held,
-            clock,
-            reconnects=reconnects,
-            strava_auth=strava_auth,
-            last_sync=store.get_state(LAST_SYNC_KEY),
-        )
-        self.athlete = AthleteState(
-            profile=self.profile,
-            rules=config.rules,
-            decision=config.decision,
-            store=store,
-            out=self.publisher,
-            clock=clock,
-            state_topic=self.topics.state,
-            pain_topic=self.topics.pain,
-            failed=self._held.health.failed,
-            send=self._send,
-            shoes_changed=lambda removed: self._discovery(removed=removed),
-        )
+        self.athletes = {
+            t.athlete: self._athlete(t, reconnects, strava_auth) for t in self.topics.athletes
+        }
+        self.athlete = next(iter(self.athletes.values()))  # the first: a single athlete's
+        self.diagnostics = self.athlete.diagnostics
         store.changed_elsewhere()  # what the store holds now is what the history starts from
-        self.athlete.read_again()
+        for athlete in self.athletes.values():
+            athlete.read_again()
         self._last_birth_resend: datetime | None = None
         self._beat = time.monotonic()  # the loop's last turn (monotonic: a liveness measure)
         self._ha_grace_s = ha_listening_grace_s
         self._ha_listening_at: float | None = None  # monotonic; None: not connected yet
-        self._waiting_notes: list[notifications.Notification] = []  # until HA listens
+        self._waiting_notes: list[tuple[str, notifications.Notification]] = []  # topic, note
         self._unapplied: list[Stored | Outcome] = []  # stored in a burst, evaluated at its end
+
+    def _athlete(
+        self, topics: AthleteTopics, reconnects: Callable[[], int], auth: Callable[[str], str]
+    ) -> AthleteState:
+        a = topics.athlete
+        state = AthleteState(
+            a,
+            profile=self.config.profile(a),
+            rules=self.config.rules_for(a),
+            decision=self.config.decision,
+            store=self.store,
+            out=self.publisher,
+            clock=self.clock,
+            state_topic=topics.state,
+            pain_topic=topics.pain,
+            failed=self._held.health.failed,
+            send=lambda note: self._send(topics.notification, note),
+            shoes_changed=lambda removed: self._discovery(a, removed=removed),
+        )
+        state.diagnostics = Diagnostics(
+            self.publisher,
+            topics.diagnostics,
+            self.store,
+            self._held,
+            self.clock,
+            athlete=a,
+            shared_scale=self.topics.shared_scale,
+            reconnects=reconnects,
+            strava_auth=auth(a),
+            last_sync=self.store.get_state(LAST_SYNC_KEY, athlete=a),
+        )
+        return state
+
+    def _last_weight(self, athlete: str) -> float | None:
+        return self.athletes[athlete].last_weight()
 
     # --- thread ---------------------------------------------------------------------------
 
@@ -194,7 +215,8 @@ class Worker:
         try:
             self._catch_up()
             self._release_notes()
-            self.diagnostics.publish_waiting()
+            for athlete in self.athletes.values():
+                athlete.diagnostics.publish_waiting()
         except Exception:
             log.exception("could not publish while idle")
 
@@ -202,8 +224,12 @@ class Worker:
 
     @property
     def newest_start(self) -> datetime | None:
-        """The newest stored activity's start: where the next Strava sync resumes."""
-        return sync.newest_start(self.athlete.history)
+        """The first athlete's newest stored activity's start (`newest_start_of`)."""
+        return self.newest_start_of(self.athlete.id)
+
+    def newest_start_of(self, athlete: str) -> datetime | None:
+        """The athlete's newest stored activity's start: where their next sync resumes."""
+        return sync.newest_start(self.athletes[athlete].history)
 
     @property
     def recommendation(self) -> Recommendation | None:
@@ -217,7 +243,7 @@ class Worker:
         finally:  # what was stored is acknowledged even if publishing failed
             self._held.acknowledge_durable()  # after the new state went out: fsync, then ack
         self._release_notes()
-        self.diagnostics.publish(force=False)
+        self._publish_diagnostics(force=False)
 
     def handle_inputs(self, msgs: Sequence[InboundMessage], *, more_coming: bool = False) -> None:
         """Input messages that arrived together: one transaction, one evaluation, one state
@@ -234,23 +260,23 @@ class Worker:
         finally:
             self._held.acknowledge_durable()
         self._release_notes()
-        self.diagnostics.publish(force=False)
+        self._publish_diagnostics(force=False)
+
+    def _publish_diagnostics(self, *, force: bool) -> None:
+        for athlete in self.athletes.values():
+            athlete.diagnostics.publish(force=force)
 
     def _dispatch(self, event: Event) -> None:
-        if isinstance(event, AthleteTick):  # one athlete for now: the worker's
-            event = event.tick
-        if isinstance(event, InboundMessage):
+        if isinstance(event, AthleteTick):
+            self._tick(event.tick, (self.athletes[event.athlete],))
+        elif isinstance(event, InboundMessage):
             self._message(event)
         elif isinstance(event, SyncResult):
             self._sync_result(event)
         elif event is Lifecycle.CONNECTED:
             self._republish_all()
-        elif event is Tick.MORNING_REPORT:
-            rec = self.evaluate_and_publish()
-            self.athlete.notify(notifications.morning(rec, self.athlete.today()))
-        elif event is Tick.DAY_ROLLOVER:
-            self.athlete.new_day()
-            self.evaluate_and_publish()
+        elif event is Tick.MORNING_REPORT or event is Tick.DAY_ROLLOVER:  # one athlete's
+            self._tick(event, tuple(self.athletes.values()))
         elif event is Tick.HOUSEKEEPING:
             try:  # a store deleted or replaced is a store problem even while nothing arrives
                 self.store.check()
@@ -259,6 +285,15 @@ class Worker:
             if self._read_what_others_wrote():
                 self.evaluate_and_publish()
             self._apply(self._held.retry(self.clock.now()))
+
+    def _tick(self, tick: Tick, athletes: Sequence[AthleteState]) -> None:
+        for athlete in athletes:
+            if tick is Tick.MORNING_REPORT:
+                rec = athlete.evaluate_and_publish()
+                athlete.notify(notifications.morning(rec, athlete.today()))
+            elif tick is Tick.DAY_ROLLOVER:
+                athlete.new_day()
+                athlete.evaluate_and_publish()
 
     def _message(self, msg: InboundMessage) -> None:
         if msg.topic == self.topics.ha_status:
@@ -276,7 +311,8 @@ class Worker:
             if not self.store.changed_elsewhere():
                 return False
             log.info("the store changed beside the service (an import or a sync): read again")
-            self.athlete.read_again()
+            for athlete in self.athletes.values():
+                athlete.read_again()
         except StoreError as exc:
             self._held.health.failed(exc)
             return False
@@ -289,53 +325,86 @@ class Worker:
             self._apply(outcomes)
 
     def _apply(self, outcomes: list[Stored | Outcome]) -> None:
-        """The inputs just stored into the history, in order; the state evaluated and
-        published once, for the end. Each run of inputs of one kind is evaluated as it stood
-        for its notifications (a burst of weigh-ins once, a short night then a pain report each)."""
-        asked = "sync" in outcomes  # the sync button
-        if asked:
-            self._request_sync()  # in a job thread; its result comes back as an event
-        added = self.athlete.add([o for o in outcomes if isinstance(o, Stored)])
-        if added or asked:
-            self.evaluate_and_publish(force=asked)
+        """The inputs just stored added to their athletes' histories, in order; each athlete's
+        state evaluated and published once, for the end. Each run of inputs of one kind is
+        evaluated as it stood for its notifications (a burst of weigh-ins once, a short night
+        then a pain report each)."""
+        stored: dict[str, list[Stored]] = {}
+        asked: list[str] = []  # the athletes whose sync button was pressed
+        for outcome in outcomes:
+            if isinstance(outcome, Stored):
+                stored.setdefault(outcome.athlete, []).append(outcome)
+            elif isinstance(outcome, Assigned):
+                for each in outcome.stored:
+                    stored.setdefault(each.athlete, []).append(each)
+            elif isinstance(outcome, Asked):
+                asked.append(outcome.athlete)
+                self._request_sync(outcome.athlete)  # in a job thread; the result is an event
+            elif isinstance(outcome, Unassigned):
+                self._tell_unassigned(outcome)
+        for athlete in self.athletes.values():
+            added = athlete.add(stored.get(athlete.id, []))
+            if added or athlete.id in asked:
+                athlete.evaluate_and_publish(force=athlete.id in asked)
+
+    def _tell_unassigned(self, weigh_in: Unassigned) -> None:
+        """A shared scale's weigh-in nobody was given: each candidate (everyone when it fits
+        nobody's band) is asked whether it was theirs."""
+        item, time_text = weigh_in.item, ts(weigh_in.item.time)
+        for a in weigh_in.candidates or tuple(self.athletes):
+            athlete = self.athletes[a]
+            local = item.time.astimezone(athlete.profile.timezone).strftime("%Y-%m-%d %H:%M")
+            note = notifications.unassigned_weigh_in(
+                item.weight_kg,
+                time_text,
+                local,
+                weigh_in.candidates,
+                a,
+                self.topics.of_athlete(a).assign_set,
+            )
+            athlete.notify(note)
 
     def _sync_result(self, result: SyncResult) -> None:
-        before = self.diagnostics.strava["auth"]
-        last_sync = self.diagnostics.sync_finished(result)
+        athlete = self.athletes[result.athlete_id or self.athlete.id]
+        a = athlete.id
+        before = athlete.diagnostics.strava["auth"]
+        last_sync = athlete.diagnostics.sync_finished(result)
         try:  # a store that fails loses nothing: the next sync resumes from the history
-            was = self.store.get_state(AUTH_STATE_KEY)
+            was = self.store.get_state(AUTH_STATE_KEY, athlete=a)
             with self.store.batch():
                 if last_sync is not None:
-                    self.store.set_state(LAST_SYNC_KEY, last_sync)
-                report = sync.store_result(self.store, result)
-                self.store.set_state(AUTH_STATE_KEY, result.auth)
+                    self.store.set_state(LAST_SYNC_KEY, last_sync, athlete=a)
+                report = sync.store_result(self.store, replace(result, athlete_id=a))
+                self.store.set_state(AUTH_STATE_KEY, result.auth, athlete=a)
             self._held.another_write_committed()
             if report is not None or result.athlete is not None:
-                self.athlete.read_again()
+                athlete.read_again()
         except StoreError as exc:
             self._held.health.failed(exc)
             was, report = str(before), None
-        rec = self.evaluate_and_publish()
+        rec = athlete.evaluate_and_publish()
         new_ids = sync.post_run_candidates(result, report)
         if new_ids:
             for note in sync_results.post_runs(
-                self.config, self.athlete.context, rec, new_ids, self.athlete.was_sent
+                athlete.rules, athlete.context, rec, new_ids, athlete.was_sent
             ):
-                self.athlete.notify(note)
+                athlete.notify(note)
         if result.auth == "required" and was != "required":
             since = result.finished_at.isoformat(timespec="seconds")
-            self.athlete.notify(notifications.auth_required(since, result.error or ""))
+            athlete.notify(notifications.auth_required(since, result.error or ""))
 
     # --- evaluating and publishing --------------------------------------------------------
 
     def evaluate_and_publish(self, *, force: bool = False) -> Recommendation:
-        """Evaluate now; publish the state if it changed (or `force`), discovery if the shoes
-        changed, and any notification now due."""
-        return self.athlete.evaluate_and_publish(force=force)
+        """Evaluate every athlete now; publish each state that changed (or all, `force`),
+        discovery where the shoes changed, and any notification now due. The first athlete's
+        recommendation."""
+        recs = [athlete.evaluate_and_publish(force=force) for athlete in self.athletes.values()]
+        return recs[0]
 
-    def _send(self, note: notifications.Notification) -> None:
+    def _send(self, topic: str, note: notifications.Notification) -> None:
         """A notification decided: out once Home Assistant can have subscribed."""
-        self._waiting_notes.append(note)
+        self._waiting_notes.append((topic, note))
         self._release_notes()
 
     def _release_notes(self, *, ha_listens: bool = False) -> None:
@@ -346,16 +415,18 @@ class Worker:
         if not self._waiting_notes or at is None or time.monotonic() < at:
             return
         notes, self._waiting_notes = self._waiting_notes, []
-        for note in notes:
-            self.publisher.publish(self.topics.notification, note.to_json(), qos=1)
+        for topic, note in notes:
+            self.publisher.publish(topic, note.to_json(), qos=1)
 
     def _republish_all(self) -> None:
         """After every (re)connect: discovery, state, diagnostics, the pain echo."""
-        self._discovery()
+        for a in self.athletes:
+            self._discovery(a)
         self._ha_listening_at = time.monotonic() + self._ha_grace_s
         self.evaluate_and_publish(force=True)
-        self.diagnostics.publish(force=True)
-        self.athlete.echo_last_pain()
+        self._publish_diagnostics(force=True)
+        for athlete in self.athletes.values():
+            athlete.echo_last_pain()
 
     def _ha_birth(self) -> None:
         now = self.clock.now()
@@ -363,14 +434,16 @@ class Worker:
         if last is not None and abs(now - last) < HA_BIRTH_DEBOUNCE:
             return
         self._last_birth_resend = now
-        self._discovery()
+        for a in self.athletes:
+            self._discovery(a)
         self.evaluate_and_publish(force=True)
 
-    def _discovery(self, removed: tuple[str, ...] = ()) -> None:
-        rec = self.athlete.recommendation
+    def _discovery(self, athlete: str, removed: tuple[str, ...] = ()) -> None:
+        """The Home Assistant device of `athlete`, with their shoes."""
+        rec = self.athletes[athlete].recommendation
         shoes = rec.metrics.shoes if rec else ()
         topic, payload = homeassistant.discovery_message(
-            self.config, shoes, removed_shoes=sorted(removed)
+            self.config, shoes, removed_shoes=sorted(removed), athlete=athlete
         )
         self.publisher.publish(topic, payload, retain=True, qos=1)
 

@@ -36,6 +36,7 @@ NOTIFICATION_TYPES = (
     "shoe",
     "pain",
     "auth_required",
+    "unassigned_weigh_in",
 )
 
 
@@ -82,12 +83,13 @@ DISTANCE_KM: dict[str, object] = {
 }
 
 
-def device_id(config: Config) -> str:
-    return f"{APP_NAME}_{config.athlete.id}"
+def device_id(config: Config, athlete: str | None = None) -> str:
+    """The Home Assistant device of `athlete` (None: the first configured): one per athlete."""
+    return f"{APP_NAME}_{athlete or config.athlete.id}"
 
 
-def discovery_topic(config: Config) -> str:
-    return f"{config.mqtt.discovery_prefix}/device/{device_id(config)}/config"
+def discovery_topic(config: Config, athlete: str | None = None) -> str:
+    return f"{config.mqtt.discovery_prefix}/device/{device_id(config, athlete)}/config"
 
 
 def shoe_key(gear_id: str) -> str:
@@ -110,10 +112,17 @@ def shoe_template(gear_id: str) -> str:
 
 
 def discovery_payload(
-    config: Config, shoes: Sequence[ShoeMetric], *, removed_shoes: Sequence[str] = ()
+    config: Config,
+    shoes: Sequence[ShoeMetric],
+    *,
+    removed_shoes: Sequence[str] = (),
+    athlete: str | None = None,
 ) -> dict[str, object]:
-    t = Topics.of(config)
-    prefix = device_id(config)
+    """The device of `athlete` (None: the first configured) and its entities."""
+    topics = Topics.of(config)
+    t = topics.of_athlete(athlete) if athlete else topics.first
+    name = config.athlete_config(t.athlete).name
+    prefix = device_id(config, t.athlete)
     components: dict[str, dict[str, object]] = {}
 
     def add(platform: str, key: str, name: str, **options: object) -> None:
@@ -284,13 +293,13 @@ def discovery_payload(
     return {
         "device": {
             "identifiers": [prefix],
-            "name": f"{APP_NAME} ({config.athlete.name})",
+            "name": f"{APP_NAME} ({name})",
             "manufacturer": MANUFACTURER,
             "model": DEVICE_MODEL,
             "sw_version": version,
         },
         "origin": origin,
-        "availability_topic": t.status,
+        "availability_topic": topics.status,
         "payload_available": PAYLOAD_ONLINE,
         "payload_not_available": PAYLOAD_OFFLINE,
         "qos": DISCOVERY_QOS,
@@ -299,16 +308,21 @@ def discovery_payload(
 
 
 def discovery_message(
-    config: Config, shoes: Sequence[ShoeMetric], *, removed_shoes: Sequence[str] = ()
+    config: Config,
+    shoes: Sequence[ShoeMetric],
+    *,
+    removed_shoes: Sequence[str] = (),
+    athlete: str | None = None,
 ) -> tuple[str, str]:
-    """(topic, JSON text) of the retained discovery message."""
-    payload = discovery_payload(config, shoes, removed_shoes=removed_shoes)
-    return discovery_topic(config), json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    """(topic, JSON text) of the retained discovery message of `athlete`'s device."""
+    payload = discovery_payload(config, shoes, removed_shoes=removed_shoes, athlete=athlete)
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return discovery_topic(config, athlete), text
 
 
-def removal_message(config: Config) -> tuple[str, str]:
+def removal_message(config: Config, athlete: str | None = None) -> tuple[str, str]:
     """(topic, empty payload): published retained, it removes the device from Home Assistant."""
-    return discovery_topic(config), ""
+    return discovery_topic(config, athlete), ""
 
 
 def support_url() -> str | None:

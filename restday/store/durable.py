@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from types import TracebackType
@@ -49,6 +49,7 @@ class DurableStore:
         parsers: Parsers | None = None,
         athlete: str = DEFAULT_ATHLETE,
         adopt_single: bool = False,
+        configured: Collection[str] = (),
     ) -> Self:
         """Open (creating the folder and the file if needed) and upgrade an older schema.
 
@@ -58,9 +59,10 @@ class DurableStore:
         older restday is upgraded; without them such a store is refused (`StoreError`).
         `athlete`: whose rows the per-athlete methods read and write when not told another;
         the rows of a store from before athletes (schema 4 or older) become theirs: give the
-        first configured athlete. `adopt_single` (for a single athlete's service and commands,
-        never a household's): when every row belongs to one other athlete, they become
-        `athlete`'s (the `id` changed in the config; logged); not on a read-only open.
+        first configured athlete. `adopt_single`: when every row belongs to one other athlete,
+        not among the `configured` ids, they become `athlete`'s (a single runner's `id`
+        changed in the config, or their store became a household's; logged); not on a
+        read-only open.
         """
         athletes.checked(athlete)
         try:
@@ -87,7 +89,7 @@ class DurableStore:
                 # only, without a word: the first write would fail
                 raise errors.read_only_folder(path)
             if adopt_single and not read_only:
-                adopt(conn, athlete)
+                adopt(conn, athlete, configured)
         except sqlite3.Error as exc:
             conn.close()
             raise errors.cannot_use(path, exc) from None

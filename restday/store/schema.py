@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -191,21 +191,22 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-def adopt(conn: sqlite3.Connection, athlete: str) -> None:
-    """Give every row to `athlete` when all belong to one other athlete (whose id changed in
-    the config), in one transaction; logged at WARNING. Nothing changes otherwise: with no
-    rows, with rows of `athlete`, or of several athletes (a household's store)."""
-    if _other_athlete(conn, athlete) is None:  # as nearly always: no write lock taken
+def adopt(conn: sqlite3.Connection, athlete: str, configured: Collection[str] = ()) -> None:
+    """Give every row to `athlete` when all belong to one other athlete who is not among the
+    `configured` ones (whose id changed in the config, or a single runner's store that became
+    a household's), in one transaction; logged at WARNING. Nothing changes otherwise: with no
+    rows, with rows of `athlete` or of a configured athlete, or of several athletes."""
+    if _other_athlete(conn, athlete, configured) is None:  # nearly always: no write lock
         return
     with transaction(conn):
-        before = _other_athlete(conn, athlete)  # again, under the lock
+        before = _other_athlete(conn, athlete, configured)  # again, under the lock
         if before is None:
             return
         for statement in (*athletes.RENAME, athletes.RENAME_CANDIDATES):
             conn.execute(statement, (before, athlete))
     log.warning(
-        "the athlete id changed from %s to %s: the store's rows of %s now belong to %s (the "
-        "store held no other athlete's)",
+        "the athlete id changed from %s to %s: the store's rows of %s, who is not configured, "
+        "now belong to %s (the store held no other athlete's)",
         before,
         athlete,
         before,
@@ -213,10 +214,15 @@ def adopt(conn: sqlite3.Connection, athlete: str) -> None:
     )
 
 
-def _other_athlete(conn: sqlite3.Connection, athlete: str) -> str | None:
-    """The one athlete whose rows are all the store's rows, if not `athlete`."""
+def _other_athlete(
+    conn: sqlite3.Connection, athlete: str, configured: Collection[str]
+) -> str | None:
+    """The one athlete whose rows are all the store's rows, if neither `athlete` nor one of
+    the `configured`."""
     found = [str(x) for (x,) in conn.execute(athletes.ATHLETES)]
-    return found[0] if len(found) == 1 and found[0] != athlete else None
+    if len(found) == 1 and found[0] != athlete and found[0] not in configured:
+        return found[0]
+    return None
 
 
 def _upgrade(

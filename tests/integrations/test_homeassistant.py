@@ -310,10 +310,19 @@ def test_never_synced_is_unknown() -> None:
     assert render(component("last_sync")["value_template"], never) == "None"
 
 
-def test_notifications_arrive_as_events_of_all_seven_types() -> None:
+def test_notifications_arrive_as_events_of_all_eight_types() -> None:
     found = component("notification")
     assert sorted(cast(list[str], found["event_types"])) == sorted(
-        ["post_run", "rest_day", "hydration", "shoe", "pain", "auth_required", "morning"]
+        [
+            "post_run",
+            "rest_day",
+            "hydration",
+            "shoe",
+            "pain",
+            "auth_required",
+            "morning",
+            "unassigned_weigh_in",
+        ]
     )
 
 

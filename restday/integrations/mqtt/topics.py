@@ -1,4 +1,10 @@
-"""Every MQTT topic restday publishes or listens to (DESIGN.md §5), derived from the config."""
+"""Every MQTT topic restday publishes or listens to (DESIGN.md §5), derived from the config.
+
+The service's own: `<base>/status` (shared by every athlete) and Home Assistant's birth topic.
+Each athlete's, under `<base>/<a>/`: state, notification, diagnostics, the pain echo, and the
+commands pain/set, sync/set and assign/set. The inputs (scales, sleep trackers) are topics of
+the devices, each read by its preset.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +14,94 @@ from restday.config import Config
 
 
 @dataclass(frozen=True, slots=True)
-class Topics:
-    status: str  # retained online/offline; the last will
+class AthleteTopics:
+    """One athlete's topics, `<base>/<a>/…`."""
+
+    athlete: str  # the athlete's id
     state: str  # retained recommendation
     notification: str  # QoS 1, not retained
     diagnostics: str  # retained health
     pain: str  # retained echo of the accepted pain level
     pain_set: str  # in: a number 0–10
     sync_set: str  # in: PRESS
-    ha_status: str  # in: Home Assistant's birth message
-    scale: dict[str, str]  # in: topic → preset
-    sleep: dict[str, str]  # in: topic → preset
+    assign_set: str  # in: the time of an unassigned weigh-in that is this athlete's
 
     @classmethod
-    def of(cls, config: Config) -> Topics:
-        base = f"{config.mqtt.base_topic}/{config.athlete.id}"
+    def of(cls, base_topic: str, athlete: str) -> AthleteTopics:
+        base = f"{base_topic}/{athlete}"
         return cls(
-            status=f"{config.mqtt.base_topic}/status",
+            athlete=athlete,
             state=f"{base}/state",
             notification=f"{base}/notification",
             diagnostics=f"{base}/diagnostics",
             pain=f"{base}/pain",
             pain_set=f"{base}/pain/set",
             sync_set=f"{base}/sync/set",
+            assign_set=f"{base}/assign/set",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """The service's topics, each athlete's (the first athlete's are also `state`, `pain`…:
+    a single athlete's, as before the household) and the inputs'."""
+
+    status: str  # retained online/offline; the last will
+    ha_status: str  # in: Home Assistant's birth message
+    athletes: tuple[AthleteTopics, ...]  # in the config's order
+    scale: dict[str, str]  # in: topic → preset
+    sleep: dict[str, str]  # in: topic → preset
+    shared_scale: bool = False  # a scale with weight bands: the athletes' assign commands
+
+    @classmethod
+    def of(cls, config: Config) -> Topics:
+        base = config.mqtt.base_topic
+        return cls(
+            status=f"{base}/status",
             ha_status=f"{config.mqtt.discovery_prefix}/status",
+            athletes=tuple(AthleteTopics.of(base, a.id) for a in config.athletes),
+            shared_scale=any(s.assign.bands() for s in config.scale),
             scale={s.topic: str(s.preset) for s in config.scale},
             sleep={s.topic: str(s.preset) for s in config.sleep},
         )
 
+    def of_athlete(self, athlete: str) -> AthleteTopics:
+        """The topics of the athlete `athlete` (a configured id)."""
+        return next(t for t in self.athletes if t.athlete == athlete)
+
+    @property
+    def first(self) -> AthleteTopics:
+        return self.athletes[0]
+
+    @property
+    def state(self) -> str:
+        return self.first.state
+
+    @property
+    def notification(self) -> str:
+        return self.first.notification
+
+    @property
+    def diagnostics(self) -> str:
+        return self.first.diagnostics
+
+    @property
+    def pain(self) -> str:
+        return self.first.pain
+
+    @property
+    def pain_set(self) -> str:
+        return self.first.pain_set
+
+    @property
+    def sync_set(self) -> str:
+        return self.first.sync_set
+
     @property
     def subscriptions(self) -> list[str]:
         """What the service subscribes to, each once."""
-        topics = [self.pain_set, self.sync_set, self.ha_status, *self.scale, *self.sleep]
+        commands = [topic for a in self.athletes for topic in (a.pain_set, a.sync_set)]
+        if self.shared_scale:
+            commands += [a.assign_set for a in self.athletes]
+        topics = [*commands, self.ha_status, *self.scale, *self.sleep]
         return list(dict.fromkeys(topics))
