@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as paho
 
@@ -170,6 +170,15 @@ def match(
     return out
 
 
+class ReplySource(Protocol):
+    """What `paced` reads replies from: `Replies`, or several merged."""
+
+    @property
+    def received(self) -> list[tuple[float, set[Fact]]]: ...
+
+    def wait_for(self, fact: Fact, after: float, timeout_s: float) -> bool: ...
+
+
 class Replies:
     """Every message on a topic, with its arrival time and the facts it shows."""
 
@@ -206,7 +215,7 @@ def paced(
     rate: float,
     count: int,
     send: Callable[[paho.Client, int], Fact],
-    replies: Replies,
+    replies: ReplySource,
 ) -> list[float]:
     """Send `count` messages at `rate` a second; ms from each to the reply showing its fact."""
     sender = client(broker, f"bench-paced-{rate:g}", True)
