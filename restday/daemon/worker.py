@@ -16,6 +16,12 @@ service is read again on the minute tick or before the next inputs. No exception
 stops the worker; a store that cannot be written holds the inputs while evaluating and
 publishing go on from memory.
 
+A household is one worker: an `AthleteState` per athlete (athlete.py) holds their history,
+state, notifications and diagnostics; inputs.py says whose each input is (their scale, their
+share of a shared scale, their sleep tracker, their commands), and a batch is added to each
+athlete's history in arrival order and evaluated once per athlete. A shared scale's weigh-in
+nobody was given is announced to whoever it could be (`unassigned_weigh_in`).
+
 Notifications wait until Home Assistant can have subscribed to them: `HA_LISTENING_GRACE_S`
 after the discovery of each connect, or Home Assistant's birth message, whichever is first
 (the event entity subscribes once it has read the discovery; what is published before is lost).

@@ -15,8 +15,9 @@ from restday.store import Store
 from restday.sync import ingest_activities
 from tests.broker import Mosquitto
 from tests.conftest import Probe, retained, wait_until
-from tests.daemon.service_harness import MORNING, rows, running, strava
+from tests.daemon.service_harness import MORNING, rows, running, strava, write_config
 from tests.factories import DAY, steady_runs
+from tests.test_store_upgrade_5 import schema_4_store
 
 ANNA_KG = 58.4  # in anna's band only
 BEN_KG = 79.1  # in ben's band only
@@ -179,3 +180,17 @@ def test_each_athlete_is_a_home_assistant_device_of_their_own(
             assert not any(
                 f"/{other}/" in str(s) for s in states for other in {"anna", "ben"} - {athlete}
             )
+
+
+def test_a_single_runners_store_from_before_households_keeps_serving_their_history(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    config = write_config(tmp_path, broker, topic_prefix, scale="generic")  # today's README
+    schema_4_store(config.store_path())  # as restday wrote it before households
+    topics = Topics.of(config)
+    probe.subscribe(topics.state)
+    with running(config) as service:
+        shown = state(probe, topics.first, weight_kg=70.4)
+        assert shown["metrics"]["weight_kg"] == 70.4  # the old store's weigh-in
+        assert [a.id for a in service.worker.athlete.history.activities] == [1000]
+        assert service.worker.athlete.history.pains != ()
