@@ -127,7 +127,7 @@ class Service:
             "restday is running: broker %s:%d, state on %s",
             self.config.mqtt.host,
             self.config.mqtt.port,
-            self.topics.state,
+            ", ".join(t.state for t in self.topics.athletes),
         )
         systemd.ready()
         interval = systemd.watchdog_interval()
