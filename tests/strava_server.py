@@ -8,6 +8,11 @@ carries X-RateLimit-* and X-ReadRateLimit-* headers with usage counted here; at 
 answers 429 as Strava does. Tests steer it: `add`/`edit` activities, `set_shoes`,
 `fail_next` (429/500/... or a hang), `expire_access_tokens`, `revoke`, `set_usage`, and read
 `count(path)`. `summary_activity` and `summary_gear` build Strava's JSON objects.
+
+Several athletes on one application (a household): `grant(athlete=ID)` issues tokens of
+another Strava athlete, whose refresh tokens rotate on their own and whose access tokens see
+only the activities given with `add_for(ID, ...)`; everything above stays the first
+athlete's (`ATHLETE_ID`), and the rate limits count the application's requests of all.
 """
 
 from __future__ import annotations
@@ -158,6 +163,10 @@ class _State:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     usage: list[int] = field(default_factory=lambda: [0, 0])
     read_usage: list[int] = field(default_factory=lambda: [0, 0])
+    # the other athletes of the application (`grant(athlete=...)`), by Strava athlete id
+    others_activities: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    others_refresh: dict[str, int] = field(default_factory=dict)  # working refresh token → id
+    others_access: dict[str, int] = field(default_factory=dict)  # access token → id
 
 
 class FakeStrava:
@@ -212,10 +221,22 @@ class FakeStrava:
             self._state.codes.add(code)
         return code
 
-    def grant(self) -> dict[str, Any]:
-        """Issue tokens directly (as if a code had been exchanged): Strava's token JSON."""
+    def grant(self, athlete: int | None = None) -> dict[str, Any]:
+        """Issue tokens directly (as if a code had been exchanged): Strava's token JSON; of
+        another Strava athlete than `ATHLETE_ID` when `athlete` names one."""
         with self._lock:
+            if athlete is not None and athlete != ATHLETE_ID:
+                return self._issue_other(athlete, with_athlete=True)
             return self._issue(with_athlete=True)
+
+    def add_for(self, athlete: int, *activities: dict[str, Any]) -> None:
+        """Activities of another Strava athlete (one `grant(athlete=...)` gave tokens to)."""
+        with self._lock:
+            mine = self._state.others_activities.setdefault(athlete, {})
+            for activity in activities:
+                mine[int(activity["id"])] = activity | {
+                    "athlete": {"id": athlete, "resource_state": 1}
+                }
 
     def add(self, *activities: dict[str, Any]) -> None:
         with self._lock:
@@ -330,6 +351,24 @@ class FakeStrava:
             answer["athlete"] = {"id": ATHLETE_ID, "resource_state": 2, "firstname": "Ada"}
         return answer
 
+    def _issue_other(self, athlete: int, *, with_athlete: bool) -> dict[str, Any]:
+        """`_issue` for another athlete of the application: their own rotating refresh token."""
+        expires_at = self.clock.now() + self.token_lifetime
+        access, refresh = self._secret_value(), self._secret_value()
+        self._state.access[access] = expires_at
+        self._state.others_access[access] = athlete
+        self._state.others_refresh[refresh] = athlete
+        answer: dict[str, Any] = {
+            "token_type": "Bearer",
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_at": int(expires_at.timestamp()),
+            "expires_in": int(self.token_lifetime.total_seconds()),
+        }
+        if with_athlete:
+            answer["athlete"] = {"id": athlete, "resource_state": 2, "firstname": str(athlete)}
+        return answer
+
     def handle(
         self, method: str, path: str, params: dict[str, str], bearer: str
     ) -> tuple[int, dict[str, Any] | list[Any], float]:
@@ -375,6 +414,11 @@ class FakeStrava:
         expiry = state.access.get(bearer)
         if expiry is None or expiry <= self.clock.now():
             return HTTPStatus.UNAUTHORIZED, UNAUTHORIZED
+        other = state.others_access.get(bearer)
+        if other is not None and method == "GET" and path == ACTIVITIES_PATH:
+            return HTTPStatus.OK, self._activities(params, state.others_activities.get(other, {}))
+        if other is not None and method == "GET" and path == ATHLETE_PATH:
+            return HTTPStatus.OK, {"id": other, "resource_state": 3, "shoes": [], "bikes": []}
         if method == "GET" and path == ACTIVITIES_PATH:
             return HTTPStatus.OK, self._activities(params)
         if method == "GET" and path == ATHLETE_PATH:
@@ -398,6 +442,14 @@ class FakeStrava:
             return HTTPStatus.OK, self._issue(with_athlete=True)
         if grant == "refresh_token":
             old = form.get("refresh_token")
+            other = self._state.others_refresh.pop(old or "", None)
+            if other is not None and not self.revoked:  # another athlete's: theirs rotates
+                answer = self._issue_other(other, with_athlete=False)
+                if not self.rotate:
+                    del self._state.others_refresh[answer["refresh_token"]]
+                    self._state.others_refresh[old or ""] = other
+                    answer["refresh_token"] = old
+                return HTTPStatus.OK, answer
             if self.revoked or old is None or old != self._state.refresh_token:
                 return HTTPStatus.BAD_REQUEST, REFRESH_REFUSED
             answer = self._issue(with_athlete=False)  # rotation: `old` stops working
@@ -406,12 +458,15 @@ class FakeStrava:
             return HTTPStatus.OK, answer
         return HTTPStatus.BAD_REQUEST, error_body("Bad Request", "Token", "grant_type", "invalid")
 
-    def _activities(self, params: dict[str, str]) -> list[dict[str, Any]]:
+    def _activities(
+        self, params: dict[str, str], source: dict[int, dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """The page asked for, of the first athlete's activities or of `source`."""
         after, before = params.get("after"), params.get("before")
         page, per_page = int(params.get("page", 1)), int(params.get("per_page", DEFAULT_PER_PAGE))
         chosen = [
             a
-            for a in self._state.activities.values()
+            for a in (self._state.activities if source is None else source).values()
             if (after is None or _epoch(a) > int(after))
             and (before is None or _epoch(a) < int(before))
         ]

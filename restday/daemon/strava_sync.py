@@ -1,5 +1,6 @@
 """The service's Strava syncs: run in job threads, one at a time, each result handed to the
-worker's queue.
+worker's queue. One `StravaSync` per athlete (`strava_syncs.build_syncs` builds a household's):
+its results carry the athlete's id, its quiet hours are the athlete's local night.
 
 What a sync asks for and how its result is stored are `restday/sync.py`'s (shared with
 `restday strava sync`); here is only when syncs run: every scheduled poll, at most hourly at
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from restday.clock import Clock
@@ -26,7 +28,8 @@ QUIET_POLL_EVERY = timedelta(hours=1)  # … so an idle day stays well under 100
 
 
 class StravaSync:
-    """Runs syncs (one at a time) and puts each result on the worker's queue."""
+    """Runs one athlete's syncs (one at a time) and puts each result on the worker's queue,
+    marked with `athlete_id` (None: the store's athlete, a single athlete's service)."""
 
     def __init__(
         self,
@@ -36,9 +39,12 @@ class StravaSync:
         newest_start: Callable[[], datetime | None],
         clock: Clock,
         tz: tzinfo = UTC,
+        athlete_id: str | None = None,
     ) -> None:
         self._fetcher = Fetcher(client, backfill_days, clock)
-        self._tz = tz
+        self._tz = tz  # the athlete's: QUIET_HOURS are their local night
+        self.athlete_id = athlete_id
+        self._name = f"Strava ({athlete_id})" if athlete_id else "Strava"  # in the log
         self._polled_at: datetime | None = None
         self._put = put
         self._newest_start = newest_start  # the worker's `newest_start`: where a sync resumes
@@ -68,7 +74,7 @@ class StravaSync:
         with self._flags:
             if self._busy:
                 self._again = True
-                log.info("Strava: a sync is running; one more follows it")
+                log.info("%s: a sync is running; one more follows it", self._name)
                 return
             self._busy = True
         while True:
@@ -83,11 +89,13 @@ class StravaSync:
         try:
             result = self.fetch(days)
             if result.error is not None:
-                log.warning("Strava: %s; trying again at the next poll", result.error)
+                log.warning("%s: %s; trying again at the next poll", self._name, result.error)
             self._put(result)
         except Exception:  # a job must never die silently; the next poll tries again
-            log.exception("Strava: the sync failed unexpectedly")
+            log.exception("%s: the sync failed unexpectedly", self._name)
 
     def fetch(self, days: int | None = None) -> SyncResult:
-        """One sync's result, resuming where the worker's history ends (`restday.sync`)."""
-        return self._fetcher.fetch(self._newest_start(), days)
+        """One sync's result for the athlete, resuming where the worker's history of them ends
+        (`restday.sync`)."""
+        result = self._fetcher.fetch(self._newest_start(), days)
+        return replace(result, athlete_id=self.athlete_id)

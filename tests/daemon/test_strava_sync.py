@@ -114,3 +114,17 @@ def test_a_press_while_a_sync_runs_is_followed_by_one_more_that_sees_the_new_run
     assert not first.is_alive()
     assert fake.count(ACTIVITIES_PATH) == 2  # one follow-up for the burst, not three
     assert [len(r.activities) for r in results if isinstance(r, SyncResult)] == [1, 2]
+
+
+def test_every_result_carries_the_athlete_the_sync_is_for(
+    fake: FakeStrava, clock: FixedClock, tmp_path: Path
+) -> None:
+    plain, results = syncer(fake, clock, tmp_path)
+    plain.run()
+    config = StravaConfig(client_id=fake.client_id, client_secret=fake.client_secret,
+                          api_url=fake.url)  # fmt: skip
+    client = StravaClient(config, tmp_path / "token.json", clock=clock)
+    anna = StravaSync(client, 30, results.append, lambda: None, clock, TZ, athlete_id="anna")
+    anna.run()
+    assert anna.fetch().athlete_id == "anna"
+    assert [r.athlete_id for r in results if isinstance(r, SyncResult)] == [None, "anna"]

@@ -3,7 +3,8 @@
 - `Token` holds Strava's answer to a token request; its repr masks the tokens.
 - `TokenStore` keeps it in `strava-token.json`: written atomically (a temp file in the same
   folder, fsync, rename, then the folder fsync'd) with mode 0600. A corrupt file reads as
-  "no token" with one warning, never as a reason to start an interactive login.
+  "no token" with one warning, never as a reason to start an interactive login. `adopt` makes
+  another token file its own (a single athlete's, when a household's first athlete takes it).
 """
 
 from __future__ import annotations
@@ -112,6 +113,16 @@ class TokenStore:
                     AUTH_HINT,
                 )
             return None
+
+    def adopt(self, other: Path) -> bool:
+        """Rename the token file `other` to this store's file, mode and all, when this one has
+        none; False (nothing moved) when this file exists or `other` does not. OSError when
+        the disk says no."""
+        if self.path.exists() or not other.is_file():
+            return False
+        os.rename(other, self.path)
+        _fsync_folder(self.path.parent)
+        return True
 
     def save(self, token: Token) -> None:
         """Replace the file atomically with mode 0600; OSError when the disk says no."""
