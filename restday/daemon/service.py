@@ -12,19 +12,21 @@ retried), start the jobs, catch up a missed morning report, tell systemd READY=1
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from restday.clock import Clock, SystemClock
 from restday.config import STRAVA_NOT_CONFIGURED, Config
 from restday.daemon import systemd
-from restday.daemon.events import AthleteTick, Event, Lifecycle, Tick
-from restday.daemon.schedule import build_scheduler, missed_morning
+from restday.daemon.events import Lifecycle
+from restday.daemon.schedule import build_scheduler, missed_mornings
+from restday.daemon.strava_syncs import build_syncs
 from restday.daemon.worker import HA_LISTENING_GRACE_S, Worker
 from restday.integrations.mqtt import MqttLink
 from restday.integrations.mqtt.topics import Topics
@@ -75,8 +77,11 @@ class Service:
             on_connected=lambda: self.worker.put(Lifecycle.CONNECTED),
             clock=self.clock,
         )
-        self.sync = _strava_sync(
-            config, self.clock, lambda e: self.worker.put(e), lambda: self.worker.newest_start
+        self.syncs = build_syncs(
+            config,
+            self.clock,
+            lambda e: self.worker.put(e),
+            lambda a: self.worker.newest_start_of(a),
         )
         self.worker = Worker(
             config,
@@ -84,44 +89,49 @@ class Service:
             self.link,
             self.clock,
             reconnects=lambda: self.link.reconnects,
-            request_sync=lambda athlete: self._sync_now(),
-            strava_auth=lambda athlete: (
-                self.sync.client.auth_state() if self.sync else "not_configured"
-            ),
+            request_sync=self._sync_now,
+            strava_auth=self._strava_auth,
             ha_listening_grace_s=ha_listening_grace_s,
         )
         self.scheduler = build_scheduler(
-            config, self.worker.put, self._poll_strava if self.sync else None
+            config,
+            self.worker.put,
+            {a: functools.partial(_in_background, s.poll) for a, s in self.syncs.items()},
         )
         self._watchdog: systemd.Watchdog | None = None
 
-    def _poll_strava(self) -> None:
-        if self.sync is not None:
-            _in_background(self.sync.poll)
+    @property
+    def sync(self) -> StravaSync | None:
+        """The first athlete's Strava syncs (a single runner's), if configured."""
+        return self.syncs.get(self.config.athletes[0].id)
 
-    def _sync_now(self) -> None:
-        if self.sync is not None:
-            _in_background(self.sync.run)
+    def _sync_now(self, athlete: str) -> None:
+        """The sync button of `athlete`: a sync now, if their Strava is configured."""
+        if athlete in self.syncs:
+            _in_background(self.syncs[athlete].run)
+
+    def _strava_auth(self, athlete: str) -> str:
+        sync = self.syncs.get(athlete)
+        return sync.client.auth_state() if sync is not None else "not_configured"
 
     def start(self) -> None:
-        if self.sync is None:
+        unsynced = [a for a in self.config.athlete_ids() if a not in self.syncs]
+        if unsynced:
+            who = "" if len(self.config.athletes) == 1 else f" for {', '.join(unsynced)}"
             log.info(
-                "%s; running on the MQTT inputs and the imported activities only",
+                "%s%s; running on the MQTT inputs and the imported activities only",
                 STRAVA_NOT_CONFIGURED,
+                who,
             )
         self.worker.start()
-        for athlete in self.config.athlete_ids():
-            tz = self.config.profile(athlete).timezone
-            today = self.clock.now().astimezone(tz).date()
-            sent = self.store.was_sent(f"morning:{today.isoformat()}", athlete=athlete)
-            report_at = self.config.morning_report_time(athlete)
-            if missed_morning(self.clock.now(), tz, report_at, sent):
-                self.worker.put(AthleteTick(Tick.MORNING_REPORT, athlete))
+        now = self.clock.now()
+        for tick in missed_mornings(self.config, now, self._morning_sent):
+            self.worker.put(tick)
         self.link.start()
-        if self.sync is not None:
+        for sync in self.syncs.values():
             # stravalib (~16 MB, ~0.3 s) is imported here, while MQTT connects, not before it;
             # and in this thread: imported in a job thread, its malloc arena keeps ~1 MB more.
-            self.sync.client.load()
+            sync.client.load()
         self.scheduler.start()
         log.info(
             "restday is running: broker %s:%d, state on %s",
@@ -134,6 +144,9 @@ class Service:
         if interval is not None:
             self._watchdog = systemd.Watchdog(interval, self.healthy)
             self._watchdog.start()
+
+    def _morning_sent(self, day: date, athlete: str) -> bool:
+        return self.store.was_sent(f"morning:{day.isoformat()}", athlete=athlete)
 
     def healthy(self) -> bool:
         """The worker and paho's network thread are both alive."""
@@ -177,23 +190,6 @@ def _in_background(call: Callable[[], None]) -> None:
     """Run a Strava sync in a daemon thread: a Strava that hangs (up to the HTTP read
     timeout) then never holds up the scheduler, nor the exit after SIGTERM."""
     threading.Thread(target=call, name="restday-strava", daemon=True).start()
-
-
-def _strava_sync(
-    config: Config,
-    clock: Clock,
-    put: Callable[[Event], None],
-    newest_start: Callable[[], datetime | None],
-) -> StravaSync | None:
-    """The Strava side, only when configured (stravalib itself is imported at `start`)."""
-    if not (config.strava.client_id and config.strava.client_secret.get_secret_value()):
-        return None
-    from restday.daemon.strava_sync import StravaSync
-    from restday.integrations.strava import StravaClient
-
-    client = StravaClient(config.strava, config.token_path(), clock=clock)
-    tz = config.profile().timezone
-    return StravaSync(client, config.strava.backfill_days, put, newest_start, clock, tz)
 
 
 def run(config: Config, *, clock: Clock | None = None, stop: threading.Event | None = None) -> int:

@@ -11,21 +11,27 @@ from restday.clock import FixedClock
 from restday.config import Config, load_config
 from restday.integrations import homeassistant
 from restday.integrations.mqtt.topics import AthleteTopics, Topics
+from restday.integrations.strava import Token, TokenStore
 from restday.store import Store
 from restday.sync import ingest_activities
 from tests.broker import Mosquitto
 from tests.conftest import Probe, retained, wait_until
 from tests.daemon.service_harness import MORNING, rows, running, strava, write_config
 from tests.factories import DAY, steady_runs
+from tests.strava_server import ATHLETE_ID, FakeStrava, summary_activity
 from tests.test_store_upgrade_5 import schema_4_store
 
 ANNA_KG = 58.4  # in anna's band only
 BEN_KG = 79.1  # in ben's band only
 NOBODYS_KG = 67.0  # between the bands
+BEN_ON_STRAVA = 5001  # Ben's Strava athlete id (Anna's is the fake's own)
 
 
-def household(folder: Path, broker: Mosquitto, prefix: str) -> Config:
-    """Anna and Ben share a scale (bands 52–64 and 70–88 kg); each has a sleep tracker."""
+def household(
+    folder: Path, broker: Mosquitto, prefix: str, *, strava: FakeStrava | None = None
+) -> Config:
+    """Anna and Ben share a scale (bands 52–64 and 70–88 kg); each has a sleep tracker; and
+    with `strava`, both sync from one app (a fake Strava)."""
     text = f"""
 [[athlete]]
 id = "anna"
@@ -55,6 +61,11 @@ athlete = "anna"
 topic = "{prefix}/sleep/ben"
 athlete = "ben"
 """
+    if strava is not None:
+        text += (
+            f'[strava]\nclient_id = "{strava.client_id}"\n'
+            f'client_secret = "{strava.client_secret}"\napi_url = "{strava.url}"\n'
+        )
     path = folder / "restday.toml"
     path.write_text(text)
     return load_config(path, explicit=True)
@@ -194,3 +205,33 @@ def test_a_single_runners_store_from_before_households_keeps_serving_their_histo
         assert shown["metrics"]["weight_kg"] == 70.4  # the old store's weigh-in
         assert [a.id for a in service.worker.athlete.history.activities] == [1000]
         assert service.worker.athlete.history.pains != ()
+
+
+def test_each_runners_strava_run_reaches_only_their_own_state_and_notifications(
+    tmp_path: Path, broker: Mosquitto, probe: Probe, topic_prefix: str
+) -> None:
+    with FakeStrava(clock=FixedClock(MORNING)) as fake:
+        config = household(tmp_path, broker, topic_prefix, strava=fake)
+        with_history(config)  # so a sync asks for what is new: news, not a backfill
+        topics = Topics.of(config)
+        anna, ben = topics.of_athlete("anna"), topics.of_athlete("ben")
+        for athlete, strava_id in (("anna", ATHLETE_ID), ("ben", BEN_ON_STRAVA)):
+            grant = Token.from_json(fake.grant(athlete=strava_id))
+            TokenStore(config.token_path(athlete)).save(grant)
+        this_morning = MORNING - timedelta(hours=2)  # 07:00, ended well within six hours
+        fake.add(summary_activity(1, this_morning, 10.0))  # anna's
+        fake.add_for(BEN_ON_STRAVA, summary_activity(2, this_morning - timedelta(days=1), 6.0))
+        for t in (anna, ben):
+            probe.subscribe(t.notification)
+        with running(config, FixedClock(MORNING)) as service:
+            online(probe, topics)
+            probe.publish(ben.sync_set, "PRESS", qos=1)  # his first poll is spread later
+
+            def ids(athlete: str) -> set[int]:
+                return {int(a.id) for a in service.worker.athletes[athlete].history.activities}
+
+            assert wait_until(lambda: 1 in ids("anna") and 2 in ids("ben"))
+            assert wait_until(lambda: notes(probe, anna, "post_run") != [])
+            assert 2 not in ids("anna")
+            assert 1 not in ids("ben")
+        assert notes(probe, ben, "post_run") == []  # his run was yesterday's, and not hers
