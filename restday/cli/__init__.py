@@ -1,5 +1,9 @@
 """The `restday` command line (DESIGN.md §3): thin commands over config, store and rules.
 
+With several athletes configured (a household, DESIGN.md §7), `status`, `history`, `import`
+and `strava auth|sync` are for the one named by `--athlete ID` (`athletes`), and
+`restday assign` gives a shared scale's unassigned weigh-in to its athlete (`assign`).
+
 Exit codes: 0 ok, 1 a runtime failure, 2 usage, 78 a configuration error (EX_CONFIG, so
 systemd stops restarting a service that cannot start).
 """
@@ -16,19 +20,18 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from restday import __version__
+from restday.cli import assign
+from restday.cli.athletes import chosen, open_store, read_history, several
 from restday.cli.backtest import Backtest
-from restday.cli.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from restday.cli.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
 from restday.cli.report import HistoryRow, history_text, status_text, summary_text
 from restday.clock import Clock, SystemClock, end_of_day
 from restday.config import MAX_PORT, Config, ConfigError, load_config, resolve_config_path
-from restday.models import History
 from restday.rules.engine import evaluate, evaluate_days
-from restday.store import Store, StoreError, StoreNotWritable
-from restday.sync import STRAVA_PARSERS, ImportFileError, ingest_activities, read_activity_file
+from restday.store import StoreError
+from restday.sync import ImportFileError, ingest_activities, read_activity_file
 
 MAX_HISTORY_DAYS = 3650
-
-log = logging.getLogger("restday")
 
 
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
@@ -48,7 +51,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     usage_check: Callable[[argparse.Namespace], str | None] | None = args.usage_check
     problem = usage_check(args) if usage_check else None
     if problem is not None:  # before the config: a usage error is exit 2 whatever the config
-        print(f"restday {args.command}: error: {problem}", file=sys.stderr)
+        print(f"restday {_name(args)}: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     if args.standalone:  # the demo brings its own config: none of the user's applies
         standalone: Callable[[argparse.Namespace], int] = args.handler
@@ -63,6 +66,9 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         return EXIT_CONFIG
     try:
         return command(args, config, clock or SystemClock())
+    except UsageError as exc:  # arguments the config refuses: `--athlete`
+        print(f"restday {_name(args)}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (ImportFileError, StoreError) as exc:
         print(f"restday: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -75,44 +81,54 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
 
 
 def cmd_import(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    athlete = chosen(config, args.athlete)
     items = read_activity_file(Path(args.file))
-    with Store.open(config.store_path(), parsers=STRAVA_PARSERS) as store:
-        report = ingest_activities(store, items)
-    print(f"Imported {report.summary()} into {config.store_path()}.")
+    with open_store(config, writes=True) as store:
+        try:
+            report = ingest_activities(store, items, athlete=athlete)
+        except ValueError as exc:  # an activity stored for another athlete: nothing stored
+            print(f"restday: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    whose = f" for {athlete}" if several(config) else ""
+    print(f"Imported {report.summary()}{whose} into {config.store_path()}.")
     return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    tz = config.profile().timezone
-    now = end_of_day(args.date, tz) if args.date else clock.now()
-    rec = evaluate(_history(config), now, config.profile(), config.rules, config.decision)
+    athlete = chosen(config, args.athlete)
+    profile = config.profile(athlete)
+    now = end_of_day(args.date, profile.timezone) if args.date else clock.now()
+    history = read_history(config, athlete)
+    rec = evaluate(history, now, profile, config.rules_for(athlete), config.decision)
     if args.json:
         print(json.dumps(rec.to_payload(), ensure_ascii=False))
     else:
-        print(status_text(rec, config.athlete.timezone))
+        who = config.athlete_config(athlete)
+        print(status_text(rec, who.timezone, athlete=who.name if several(config) else None))
     return EXIT_OK
 
 
 def cmd_history(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    profile = config.profile()
+    athlete = chosen(config, args.athlete)
+    profile = config.profile(athlete)
     now = clock.now()
     today = now.astimezone(profile.timezone).date()
     last = args.until or today
     if last > today:
         print(
             f"restday history: error: --until {last} is after today "
-            f"({today} in {config.athlete.timezone}): there is no history after today",
+            f"({today} in {profile.timezone}): there is no history after today",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    history = _history(config)
+    history = read_history(config, athlete)
     days = evaluate_days(
         history,
         last - timedelta(days=args.days - 1),
         last,
         now,
         profile,
-        config.rules,
+        config.rules_for(athlete),
         config.decision,
     )
     if args.summary:
@@ -132,7 +148,8 @@ def cmd_history(args: argparse.Namespace, config: Config, clock: Clock) -> int:
             write_history_chart,  # matplotlib only when a chart is asked for
         )
 
-        return write_history_chart(args.plot, rows, history, config.athlete.name)
+        name = config.athlete_config(athlete).name
+        return write_history_chart(args.plot, rows, history, name)
     print(history_text(rows))
     return EXIT_OK
 
@@ -161,60 +178,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_strava_auth(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from restday.cli import strava as strava_commands  # stravalib only when one runs
 
-    return strava_commands.authorize(config, clock, code=args.code, port=args.port)
+    athlete = chosen(config, args.athlete)
+    return strava_commands.authorize(config, clock, athlete=athlete, code=args.code, port=args.port)
 
 
 def cmd_strava_sync(args: argparse.Namespace, config: Config, clock: Clock) -> int:
     from restday.cli import strava as strava_commands
 
-    return strava_commands.sync(config, clock, days=args.days)
+    return strava_commands.sync(config, clock, athlete=chosen(config, args.athlete), days=args.days)
+
+
+def cmd_assign(args: argparse.Namespace, config: Config, clock: Clock) -> int:
+    if args.list:
+        return assign.list_unassigned(config)
+    return assign.assign(config, args.time, args.athlete)
 
 
 def cmd_check_config(args: argparse.Namespace, config: Config, clock: Clock) -> int:
-    from restday.cli.checks import run_checks
+    from restday.cli.checks import check_config
 
-    print(f"config file: {config.config_path or 'none found (defaults and environment)'}")
-    for key, value in _flatten(config.masked()):
-        print(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-    print("configuration OK")
-    if config.rules.sleep_debt.need_hours is not None:
-        print(
-            "hint: rules.sleep_debt.need_hours fixes your nightly sleep need; remove it to count "
-            "sleep debt against your own usual night (docs/rules.md, sleep_debt)"
-        )
-    print("checks:")
-    checks = run_checks(config, connect=not args.no_connect)
-    for check in checks:
-        print(check.line())
-    return EXIT_OK if all(check.ok for check in checks) else EXIT_FAILURE
+    return check_config(config, connect=not args.no_connect)
 
 
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _history(config: Config) -> History:
-    path = config.store_path()
-    if not path.exists():
-        log.warning("no store at %s yet: import activities with `restday import FILE` first", path)
-        return History()
-    try:
-        store = Store.open(path, parsers=STRAVA_PARSERS)
-    except StoreNotWritable as exc:  # e.g. a file system gone read-only: still worth reading
-        store = Store.open(path, read_only=True)
-        log.warning("%s; reading it read-only", exc)
-    with store:
-        return store.history()
-
-
-def _flatten(data: object, prefix: str = "") -> list[tuple[str, object]]:
-    if isinstance(data, dict):
-        out: list[tuple[str, object]] = []
-        for key, value in data.items():
-            out.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
-        return [kv for i, x in enumerate(data) for kv in _flatten(x, f"{prefix}[{i}]")]
-    return [(prefix, data)]
+def _name(args: argparse.Namespace) -> str:
+    """The command as typed: "status", "strava sync"."""
+    sub = getattr(args, "strava_command", None)
+    return f"{args.command} {sub}" if sub else str(args.command)
 
 
 def _day(text: str) -> date:
@@ -248,6 +240,12 @@ def _parser() -> argparse.ArgumentParser:
         help="config file (default: $RESTDAY_CONFIG, ./restday.toml, the platform config dir)",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    whose = argparse.ArgumentParser(add_help=False)  # a household's commands for one athlete
+    whose.add_argument(
+        "--athlete",
+        metavar="ID",
+        help="the athlete's id from the config (required when several are configured)",
+    )
 
     parser = argparse.ArgumentParser(
         prog="restday",
@@ -272,12 +270,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     p.set_defaults(handler=cmd_demo, standalone=True)
 
-    p = sub.add_parser("status", parents=[common], help="today's recommendation and why")
+    p = sub.add_parser("status", parents=[common, whose], help="today's recommendation and why")
     p.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="evaluate the end of that day")
     p.add_argument("--json", action="store_true", help="print the MQTT state payload")
     p.set_defaults(handler=cmd_status)
 
-    p = sub.add_parser("history", parents=[common], help="one row a day: status, load, sleep")
+    p = sub.add_parser(
+        "history", parents=[common, whose], help="one row a day: status, load, sleep"
+    )
     p.add_argument("--days", type=_days, default=14, metavar="N", help="how many days (14)")
     p.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="the last day (today)")
     p.add_argument(
@@ -300,17 +300,39 @@ def _parser() -> argparse.ArgumentParser:
 
     strava = sub.add_parser("strava", help="authorise restday with Strava, or sync now")
     strava_sub = strava.add_subparsers(dest="strava_command", required=True, metavar="COMMAND")
-    p = strava_sub.add_parser("auth", parents=[common], help="authorise restday (OAuth)")
+    p = strava_sub.add_parser("auth", parents=[common, whose], help="authorise restday (OAuth)")
     p.add_argument("--code", help="exchange a code pasted from the browser (headless hosts)")
     p.add_argument("--port", type=_port, default=0, help="redirect port on 127.0.0.1 (random)")
     p.set_defaults(handler=cmd_strava_auth)
-    p = strava_sub.add_parser("sync", parents=[common], help="one sync now")
+    p = strava_sub.add_parser("sync", parents=[common, whose], help="one sync now")
     p.add_argument("--days", type=_days, metavar="N", help="backfill N days")
     p.set_defaults(handler=cmd_strava_sync)
 
-    p = sub.add_parser("import", parents=[common], help="import a JSON file of Strava activities")
+    p = sub.add_parser(
+        "import", parents=[common, whose], help="import a JSON file of Strava activities"
+    )
     p.add_argument("file", metavar="FILE", help="a JSON array of Strava activity objects")
     p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser(
+        "assign",
+        parents=[common],
+        help="give a shared scale's unassigned weigh-in to its athlete",
+        description="Give the weigh-in a shared scale could not assign (the unassigned_weigh_in "
+        "notification) to its athlete, or list those kept unassigned.",
+    )
+    p.add_argument(
+        "time",
+        nargs="?",
+        type=assign.instant,
+        metavar="TIME",
+        help="the weigh-in's time as the notification sent it (ISO 8601 with its zone)",
+    )
+    p.add_argument("athlete", nargs="?", metavar="ATHLETE", help="the athlete's id")
+    p.add_argument(
+        "--list", action="store_true", help="list the unassigned weigh-ins, with their TIME"
+    )
+    p.set_defaults(handler=cmd_assign, usage_check=assign.usage)
 
     p = sub.add_parser("check-config", parents=[common], help="validate, show and try the config")
     p.add_argument("--no-connect", action="store_true", help="do not try the broker")

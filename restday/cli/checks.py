@@ -1,16 +1,21 @@
-"""`restday check-config` beyond validation: can restday actually run with this config?
+"""`restday check-config`: the resolved config (secrets masked), then can restday actually run
+with it?
 
 Each check gives one line: what is fine, or what to fix. The broker is really connected to
-(a throw-away session); Strava is judged from the token file, without an API call. Whether a
-`restday run` holds the store's lock is told, not judged: a running service is fine.
+(a throw-away session); Strava is judged from the token file, without an API call, for each
+athlete of a household. Whether a `restday run` holds the store's lock is told, not judged: a
+running service is fine. `athlete_lines` describes a household's athletes: who, where, which
+inputs reach them, their Strava application and token.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from restday.config import Config
+from restday.cli.exit_codes import EXIT_FAILURE, EXIT_OK
+from restday.config import AthleteConfig, Config
 from restday.integrations.mqtt.topics import Topics
 from restday.integrations.strava import TokenStore
 from restday.store import holder, lock_path
@@ -27,11 +32,43 @@ class Check:
         return f"  {'ok ' if self.ok else 'FIX'}  {self.name}: {self.text}"
 
 
+def check_config(config: Config, *, connect: bool) -> int:
+    """Print the config, a household's athletes, and each check; exit 1 if one needs fixing."""
+    print(f"config file: {config.config_path or 'none found (defaults and environment)'}")
+    for key, value in _flatten(config.masked()):
+        print(f"{key} = {json.dumps(value, ensure_ascii=False)}")
+    print("configuration OK")
+    if config.rules.sleep_debt.need_hours is not None:
+        print(
+            "hint: rules.sleep_debt.need_hours fixes your nightly sleep need; remove it to count "
+            "sleep debt against your own usual night (docs/rules.md, sleep_debt)"
+        )
+    if len(config.athletes) > 1:
+        print("athletes:")
+        print("\n".join(athlete_lines(config)))
+    print("checks:")
+    checks = run_checks(config, connect=connect)
+    for check in checks:
+        print(check.line())
+    return EXIT_OK if all(check.ok for check in checks) else EXIT_FAILURE
+
+
+def _flatten(data: object, prefix: str = "") -> list[tuple[str, object]]:
+    if isinstance(data, dict):
+        out: list[tuple[str, object]] = []
+        for key, value in data.items():
+            out.extend(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        return [kv for i, x in enumerate(data) for kv in _flatten(x, f"{prefix}[{i}]")]
+    return [(prefix, data)]
+
+
 def run_checks(config: Config, *, connect: bool = True) -> list[Check]:
     checks = [_store(config.store_path()), _service(config.store_path())]
     if connect:
         checks.append(_broker(config))
-    checks.append(_strava(config))
+    checks.extend(_strava(config, athlete_id) for athlete_id in config.athlete_ids())
     checks.extend(_topics(config))
     return checks
 
@@ -66,15 +103,57 @@ def _broker(config: Config) -> Check:
     return Check("mqtt", True, f"connected to {config.mqtt.host}:{config.mqtt.port} {who}")
 
 
-def _strava(config: Config) -> Check:
-    strava = config.strava
+def _strava(config: Config, athlete_id: str) -> Check:
+    one = len(config.athletes) == 1
+    name = "strava" if one else f"strava ({athlete_id})"
+    strava = config.strava_for(athlete_id)
     if not (strava.client_id and strava.client_secret.get_secret_value()):
-        return Check("strava", True, "not configured: activities come from `restday import` only")
-    token = TokenStore(config.token_path()).load()
+        return Check(name, True, "not configured: activities come from `restday import` only")
+    path = config.token_path(athlete_id)
+    token = TokenStore(path).load()
     if token is None:
-        return Check("strava", False, "not authorised yet: run `restday strava auth`")
+        auth = "restday strava auth" if one else f"restday strava auth --athlete {athlete_id}"
+        return Check(name, False, f"not authorised yet: run `{auth}`")
     athlete = f" for athlete {token.athlete_id}" if token.athlete_id else ""
-    return Check("strava", True, f"authorised{athlete} (token in {config.token_path()})")
+    return Check(name, True, f"authorised{athlete} (token in {path})")
+
+
+def athlete_lines(config: Config) -> list[str]:
+    """Each athlete: id, name, time zone; the scales and sleep inputs that reach them; their
+    Strava application (own, shared, none) and whether their token file exists."""
+    lines: list[str] = []
+    for athlete in config.athletes:
+        lines.append(f"  {athlete.id} ({athlete.name}), time zone {athlete.timezone}")
+        lines.append(f"    scales: {_scales(config, athlete.id)}")
+        sleep = [
+            f"sleep[{i}] {s.topic!r}"
+            for i, s in enumerate(config.sleep)
+            if config.sleep_athlete(s) == athlete.id
+        ]
+        lines.append(f"    sleep: {', '.join(sleep) or 'none'}")
+        lines.append(f"    strava: {_app(config, athlete)}")
+    return lines
+
+
+def _scales(config: Config, athlete_id: str) -> str:
+    found: list[str] = []
+    for i, scale in enumerate(config.scale):
+        if athlete_id not in config.scale_athletes(scale):
+            continue
+        band = scale.assign.bands().get(athlete_id)
+        kg = f" ({band.min_kg:g}–{band.max_kg:g} kg of a shared scale)" if band else ""
+        found.append(f"scale[{i}] {scale.topic!r}{kg}")
+    return ", ".join(found) or "none"
+
+
+def _app(config: Config, athlete: AthleteConfig) -> str:
+    strava = config.strava_for(athlete.id)
+    if not (strava.client_id and strava.client_secret.get_secret_value()):
+        return "not configured"
+    app = "own application" if athlete.strava.configured else "the shared application"
+    path = config.token_path(athlete.id)
+    token = "token file present" if path.exists() else "no token file yet"
+    return f"{app} (client_id {strava.client_id}); {token}: {path}"
 
 
 def _topics(config: Config) -> list[Check]:

@@ -63,11 +63,13 @@ def not_tracked(silent: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(NOT_TRACKED.get(rule, rule) for rule in silent))
 
 
-def status_text(rec: Recommendation, timezone_name: str) -> str:
-    """The readable form of a recommendation: status, readiness, findings, metrics."""
+def status_text(rec: Recommendation, timezone_name: str, *, athlete: str | None = None) -> str:
+    """The readable form of a recommendation: status, readiness, findings, metrics; `athlete`:
+    the name to head it with (a household's)."""
     day = rec.evaluated_at
+    whose = f"{athlete} — " if athlete else ""
     lines = [
-        f"restday — {day:%a %Y-%m-%d %H:%M} ({timezone_name})",
+        f"restday — {whose}{day:%a %Y-%m-%d %H:%M} ({timezone_name})",
         f"Status:    {STATUS_LINE[rec.status]}",
         f"Readiness: {rec.readiness}/100",
         "",

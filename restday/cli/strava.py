@@ -6,32 +6,40 @@ here and in the service's Strava part, never by the other commands.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import sys
 
+from restday.cli.athletes import open_store, several
 from restday.cli.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from restday.clock import Clock
 from restday.config import STRAVA_NOT_CONFIGURED, Config
 from restday.integrations.strava import RedirectListener, StravaClient, StravaError
-from restday.store import Store
-from restday.sync import STRAVA_PARSERS, Fetcher, newest_start, store_result
+from restday.sync import Fetcher, newest_start, store_result
 
 AUTH_TIMEOUT_S = 300.0  # how long `restday strava auth` waits for the browser's redirect
 
 
-def _client(config: Config, clock: Clock) -> StravaClient | None:
-    client = StravaClient(config.strava, config.token_path(), clock=clock)
+def _client(config: Config, clock: Clock, athlete: str) -> StravaClient | None:
+    """The athlete's Strava: their own application or the shared one, and their token file."""
+    client = StravaClient(config.strava_for(athlete), config.token_path(athlete), clock=clock)
     if not client.configured:
-        print(f"restday: configuration error: {STRAVA_NOT_CONFIGURED}", file=sys.stderr)
+        own = f"; or give {athlete} their own in their [[athlete]] table ([athlete.strava])"
+        hint = own if several(config) else ""
+        print(f"restday: configuration error: {STRAVA_NOT_CONFIGURED}{hint}", file=sys.stderr)
         return None
     return client
 
 
-def authorize(config: Config, clock: Clock, *, code: str | None, port: int) -> int:
-    """Exchange a pasted code, or catch the browser's redirect once on 127.0.0.1."""
-    client = _client(config, clock)
+def authorize(config: Config, clock: Clock, *, athlete: str, code: str | None, port: int) -> int:
+    """Exchange a pasted code, or catch the browser's redirect once on 127.0.0.1; the token is
+    the athlete's (`config.token_path(athlete)`)."""
+    client = _client(config, clock, athlete)
     if client is None:
         return EXIT_CONFIG
+    if several(config):  # whoever is logged in to Strava in that browser gets the token
+        name = config.athlete_config(athlete).name
+        print(f"This token is for {name} ({athlete}): log in to Strava as {name}.")
     try:
         if code is None:
             with RedirectListener(port) as listener:
@@ -49,24 +57,32 @@ def authorize(config: Config, clock: Clock, *, code: str | None, port: int) -> i
         print(f"restday: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     who = f"athlete {token.athlete_id}" if token.athlete_id else "your athlete"
-    print(f"Authorised for {who}; the token is stored in {config.token_path()} (mode 0600).")
+    path = config.token_path(athlete)
+    print(f"Authorised for {who}; the token is stored in {path} (mode 0600).")
     print("A running `restday run` picks it up at its next sync: no restart needed.")
     return EXIT_OK
 
 
-def sync(config: Config, clock: Clock, *, days: int | None) -> int:
-    """One sync now (the first one, or `--days N`, backfills), stored like the service does."""
-    client = _client(config, clock)
+def sync(config: Config, clock: Clock, *, athlete: str, days: int | None) -> int:
+    """One sync now of the athlete's activities (the first one, or `--days N`, backfills),
+    stored for them like the service does."""
+    client = _client(config, clock, athlete)
     if client is None:
         return EXIT_CONFIG
-    with Store.open(config.store_path(), parsers=STRAVA_PARSERS) as store:
+    with open_store(config, writes=True) as store:
         fetcher = Fetcher(client, config.strava.backfill_days, clock)
-        result = fetcher.fetch(newest_start(store.history()), days)
-        report = store_result(store, result)
+        fetched = fetcher.fetch(newest_start(store.history(athlete=athlete)), days)
+        result = dataclasses.replace(fetched, athlete_id=athlete)
+        try:
+            report = store_result(store, result)
+        except ValueError as exc:  # an activity stored for another athlete: nothing stored
+            print(f"restday: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    whose = f" for {athlete}" if several(config) else ""
     if report is not None:
-        print(f"Synced {report.summary()}.")
+        print(f"Synced {report.summary()}{whose}.")
     else:
-        print("Synced: nothing new.")
+        print(f"Synced{whose}: nothing new.")
     if result.athlete is not None:
         print(f"Shoes updated ({len(result.athlete.get('shoes') or [])}).")
     print(f"Strava API calls today: {result.calls_today}.")
