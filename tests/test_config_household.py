@@ -467,8 +467,9 @@ def test_check_config_prints_each_athletes_keys(
 ) -> None:
     text = ANNA_AND_BEN.replace('name = "Anna"', f'name = "Anna"\n{OWN_APP}')
     path = write(tmp_path, text + '[storage]\npath = "restday.db"\n')
-    assert main(["check-config", "--no-connect", "--config", str(path)]) == 0
+    assert main(["check-config", "--no-connect", "--config", str(path)]) == 1  # no token yet
     out = capsys.readouterr().out
+    assert "FIX  strava (anna): not authorised yet: run `restday strava auth --athlete anna`" in out
     assert 'athlete[1].id = "ben"' in out
     assert f'athlete[0].strava.client_secret = "{MASK}"' in out
     assert SECRET not in out

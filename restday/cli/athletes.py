@@ -2,9 +2,10 @@
 the store opened for the household.
 
 Every command opens the store for the first configured athlete (the store's default one, who
-gets the rows of a store from before athletes). With a single athlete configured, a command
-that writes also lets the store give that athlete the rows of a renamed `id`
-(`adopt_single`); a command that only reads shows them as the athlete's without moving them.
+gets the rows of a store from before athletes). A command that writes also lets the store give
+that athlete the rows of one athlete the config does not have (a single runner's renamed `id`,
+or a single runner's store that became a household's: `adopt_single`), as the service does; a
+command that only reads shows them as the first athlete's without moving them.
 """
 
 from __future__ import annotations
@@ -45,14 +46,15 @@ def several(config: Config) -> bool:
 
 
 def open_store(config: Config, *, writes: bool) -> Store:
-    """The store for the household; `writes`: the command stores something, so with a single
-    athlete the store gives them the rows of a renamed `id`."""
+    """The store for the household; `writes`: the command stores something, so the first
+    athlete is given the rows of one athlete the config does not have (a renamed `id`)."""
     ids = config.athlete_ids()
     return Store.open(
         config.store_path(),
         parsers=STRAVA_PARSERS,
         athlete=ids[0],
-        adopt_single=writes and len(ids) == 1,
+        adopt_single=writes,
+        configured=ids,
     )
 
 
@@ -80,15 +82,17 @@ def read_history(config: Config, athlete: str) -> History:
 
 
 def rows_of(store: Store, config: Config, athlete: str) -> str:
-    """Whose rows are the athlete's: theirs; for a single athlete whose `id` was renamed, those
-    of the store's one athlete (as a command that writes would give them over)."""
+    """Whose rows are the athlete's: theirs; for the first athlete, those of the store's one
+    athlete when the config does not have them (a renamed `id`, a single runner's store that
+    became a household's: as a command that writes, or the service, would give them over)."""
     stored = store.athletes()
     if athlete in stored:
         return athlete
-    if len(config.athletes) == 1 and len(stored) == 1:
+    ids = config.athlete_ids()
+    if athlete == ids[0] and len(stored) == 1 and stored[0] not in ids:
         log.info(
             'the store keeps this history under the former id "%s": shown as "%s"\'s (the next '
-            '`restday import` or `restday strava sync` gives it to "%s")',
+            '`restday import`, `restday strava sync` or the service gives it to "%s")',
             stored[0],
             athlete,
             athlete,
@@ -98,8 +102,8 @@ def rows_of(store: Store, config: Config, athlete: str) -> str:
     if others:
         log.warning(
             'athlete "%s" has nothing in the store, which holds the rows of %s, an id the config '
-            "does not have: was an athlete's id changed? (rows move to a new id by themselves "
-            "only while a single athlete is configured)",
+            "does not have: was an athlete's id changed? (the rows of one such id move to the "
+            "first athlete by themselves, when the store holds no one else's)",
             athlete,
             ", ".join(f'"{x}"' for x in others),
         )

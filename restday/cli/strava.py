@@ -14,6 +14,7 @@ from restday.cli.athletes import open_store, several
 from restday.cli.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from restday.clock import Clock
 from restday.config import STRAVA_NOT_CONFIGURED, Config
+from restday.daemon.strava_syncs import adopt_single_token
 from restday.integrations.strava import RedirectListener, StravaClient, StravaError
 from restday.sync import Fetcher, newest_start, store_result
 
@@ -21,7 +22,10 @@ AUTH_TIMEOUT_S = 300.0  # how long `restday strava auth` waits for the browser's
 
 
 def _client(config: Config, clock: Clock, athlete: str) -> StravaClient | None:
-    """The athlete's Strava: their own application or the shared one, and their token file."""
+    """The athlete's Strava: their own application or the shared one, and their token file
+    (the first athlete of a household adopts a single runner's token first, as the service
+    does)."""
+    adopt_single_token(config)
     client = StravaClient(config.strava_for(athlete), config.token_path(athlete), clock=clock)
     if not client.configured:
         own = f"; or give {athlete} their own in their [[athlete]] table ([athlete.strava])"

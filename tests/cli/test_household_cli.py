@@ -232,14 +232,15 @@ def test_a_renamed_single_athlete_keeps_their_history(
     assert status_json(config, "anna", capsys) == before
 
 
-def test_a_household_is_told_when_the_store_holds_an_unconfigured_athlete(
+def test_a_single_runners_store_is_the_first_athletes_when_a_household_is_configured(
     tmp_path: Path, household: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with Store.open(tmp_path / "restday.db", parsers=STRAVA_PARSERS, athlete="me") as store:
-        ingest_activities(store, sample_activities())
-    assert status_json(household, "anna", capsys)["status"] == "calibrating"
-    assert restday(household, "status", "--athlete", "anna") == EXIT_OK
-    assert 'athlete "anna" has nothing in the store, which holds the rows of "me"' in (
+        ingest_activities(store, sample_activities())  # the single runner "me", before
+    assert status_json(household, "anna", capsys)["status"] != "calibrating"
+    assert status_json(household, "ben", capsys)["status"] == "calibrating"
+    assert restday(household, "status", "--athlete", "ben") == EXIT_OK
+    assert 'athlete "ben" has nothing in the store, which holds the rows of "me"' in (
         capsys.readouterr().err
     )
 
