@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from restday import __version__
-from restday.cli import assign
+from restday.cli import assign, init
 from restday.cli.athletes import chosen, open_store, read_history, several
 from restday.cli.backtest import Backtest
 from restday.cli.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
@@ -252,7 +252,7 @@ def _parser() -> argparse.ArgumentParser:
         description="A recovery coach for runners: tells you (and Home Assistant) when to rest.",
     )
     parser.add_argument("--version", action="version", version=f"restday {__version__}")
-    # every command but the demo reads the user's config; a command may check its arguments
+    # every command but demo and init reads the user's config; a command may check its arguments
     parser.set_defaults(standalone=False, usage_check=None)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -269,6 +269,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     p.set_defaults(handler=cmd_demo, standalone=True)
+
+    p = sub.add_parser(
+        "init",
+        help="write a starter config: the commented example, with this host's time zone",
+        description="Write the commented example config, with this host's time zone as the "
+        "athlete's, to start from. An existing file is not overwritten (exit 1); the new one "
+        "is readable by you only (mode 0600), as it will hold secrets.",
+    )
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="where to write it (default: $RESTDAY_CONFIG, else the platform config dir, "
+        "e.g. ~/.config/restday/restday.toml)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    p.set_defaults(handler=init.run, standalone=True)
 
     p = sub.add_parser("status", parents=[common, whose], help="today's recommendation and why")
     p.add_argument("--date", type=_day, metavar="YYYY-MM-DD", help="evaluate the end of that day")
