@@ -46,8 +46,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         stream=sys.stderr,
         force=True,
     )
-    if not args.verbose:  # stravalib logs every request at INFO: noise in a journal
-        logging.getLogger("stravalib").setLevel(logging.WARNING)
+    for chatty in ("stravalib", "apscheduler"):  # every request, every job at INFO: noise
+        logging.getLogger(chatty).setLevel(logging.NOTSET if args.verbose else logging.WARNING)
     usage_check: Callable[[argparse.Namespace], str | None] | None = args.usage_check
     problem = usage_check(args) if usage_check else None
     if problem is not None:  # before the config: a usage error is exit 2 whatever the config
