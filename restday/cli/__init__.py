@@ -261,6 +261,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="try restday on a sample runner: no broker, account or config")
     p.add_argument("--keep", action="store_true", help="keep broker and service up until Ctrl-C")
+    p.add_argument("--household", action="store_true", help="two runners sharing one scale")
     p.add_argument(
         "--broker",
         choices=("auto", "mosquitto", "amqtt"),

@@ -160,6 +160,9 @@ class Step:
     weigh_in: WeighIn | None = None
     pain: Pain | None = None
     activity: dict[str, object] | None = None
+    athlete: str | None = None  # whose input it is (None: the first athlete's)
+    quiet: bool = False  # sent to restday without a line of its own (a household's second runner)
+    note: str = ""  # said after the input's own words
 
 
 @dataclass(frozen=True, slots=True)

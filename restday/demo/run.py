@@ -6,7 +6,8 @@ Europe/Berlin, a generic scale and sleep tracker, no Strava account) and the rea
 `FixedClock`, fed the story of `restday.demo.data` by `demo_story.Replay`. The watcher prints
 every notification and change of status as it arrives, then the final recommendation with its
 reasons. Then everything stops and the temporary folder goes; with `--keep`, the broker and the
-service stay up (the clock going on in real time) until Ctrl-C or SIGTERM.
+service stay up (the clock going on in real time) until Ctrl-C or SIGTERM. With `--household`,
+two runners share the service and a scale (`restday.demo.household`).
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ from restday.config import (
 from restday.daemon.service import Service
 from restday.demo import broker as demo_broker
 from restday.demo import data as demo_data
+from restday.demo import household as demo_household
 from restday.demo.sample import SAMPLE_TZ, sample_activities
-from restday.demo.story import DemoError, Replay, Screen, Tap, Watcher
+from restday.demo.screen import RULE, Screen
+from restday.demo.story import DemoError, Replay
+from restday.demo.watch import Tap, Watcher
 from restday.integrations.mqtt import MqttLink
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics
@@ -57,12 +61,11 @@ MORNING_REPORT = "06:15"  # before the sample's 06:30 runs
 CONNECT_TIMEOUT_S = 10.0  # for the demo's own clients to connect and subscribe
 HELLO_EVERY_S = 0.05  # the hello is repeated this often until the watcher has it
 KEEP_TICK_S = 1.0  # --keep: the clock moves on and signals are checked this often
-RULE = "=" * 100
 
 
 def main(args: argparse.Namespace) -> int:
-    """`restday demo [--keep] [--broker KIND] [-v]`, from the command line."""
-    return run(keep=args.keep, broker=args.broker, verbose=args.verbose)
+    """`restday demo [--keep] [--household] [--broker KIND] [-v]`, from the command line."""
+    return run(keep=args.keep, broker=args.broker, verbose=args.verbose, household=args.household)
 
 
 def run(
@@ -70,9 +73,11 @@ def run(
     keep: bool = False,
     broker: str | None = None,
     verbose: bool = False,
+    household: bool = False,
     out: TextIO | None = None,
 ) -> int:
-    """The demo; the exit code. `broker`: auto, mosquitto, amqtt (None: $RESTDAY_DEMO_BROKER)."""
+    """The demo; the exit code. `broker`: auto, mosquitto, amqtt (None: $RESTDAY_DEMO_BROKER);
+    `household`: two runners and a shared scale instead of the one sample runner."""
     root = logging.getLogger()
     level = root.level
     if not verbose:
@@ -95,7 +100,7 @@ def run(
                 print(f"restday demo: {exc}", file=sys.stderr)
                 return EXIT_FAILURE
             try:
-                finished = _play(chosen, Path(folder), screen, stop, keep=keep)
+                finished = _play(chosen, Path(folder), screen, stop, keep, household)
             except DemoError as exc:
                 print(f"restday demo: {exc}", file=sys.stderr)
                 return EXIT_FAILURE
@@ -118,37 +123,42 @@ def _play(
     folder: Path,
     screen: Screen,
     stop: threading.Event,
-    *,
     keep: bool,
+    household: bool,
 ) -> bool:
     """Whether the story was told to its end (not cut short by a signal or a closed pipe)."""
     story = demo_data.build(sample_activities(), clock_time.fromisoformat(MORNING_REPORT))
     clock = FixedClock(story.start)
-    config = demo_config(broker.host, broker.port, folder)
+    if household:
+        config = demo_household.config(broker.host, broker.port, folder, MORNING_REPORT)
+        watcher: Watcher = demo_household.HouseholdWatcher(Topics.of(config), screen, HELLO_TOPIC)
+    else:
+        config = demo_config(broker.host, broker.port, folder)
+        watcher = Watcher(Topics.of(config), screen, HELLO_TOPIC)
     topics = Topics.of(config)
-    watcher = Watcher(topics, screen, HELLO_TOPIC)
     watching = _client(config, "watcher", clock, watcher.on_message, watcher.subscriptions)
     devices = _client(config, "devices", clock, lambda msg: msg.ack(), [])
     watching.start()
     devices.start()
     try:
         _greet(watcher, devices)
-        _header(screen, broker)
+        _header(screen, broker, household)
         service = Service(config, clock=clock, ha_listening_grace_s=0.0)  # no HA here
-        tap = Tap(service.worker.publisher.out, [topics.state, topics.notification])
+        watched = [t for a in topics.athletes for t in (a.state, a.notification)]
+        tap = Tap(service.worker.publisher.out, watched)
         service.worker.publisher.out = tap  # counts what the watcher should receive
         service.start()
         try:
-            replay = Replay(service, clock, devices, tap, watcher)
+            kind = demo_household.HouseholdReplay if household else Replay
+            replay = kind(service, clock, devices, tap, watcher)
             replay.connected()
-            replay.backfill(story.history)
-            for step in story.steps:
+            for step in replay.begin(story):
                 if stop.is_set() or screen.closed:
                     return False
                 replay.play(step)
-            _summary(screen, service)
+            (demo_household.summary if household else _summary)(screen, service)
             if keep:
-                _keep(screen, broker, topics, clock, stop)
+                _keep(screen, broker, config, clock, stop)
         finally:
             service.stop()
     finally:
@@ -205,9 +215,13 @@ def _greet(watcher: Watcher, devices: MqttLink) -> None:
             devices.publish(HELLO_TOPIC, b"hello")
 
 
-def _header(screen: Screen, broker: demo_broker.DemoBroker) -> None:
+def _header(screen: Screen, broker: demo_broker.DemoBroker, household: bool) -> None:
+    where = f"MQTT broker: {broker.name} on {broker.host}:{broker.port}, for this demo only."
+    if household:
+        demo_household.header(screen, where)
+        return
     screen.line("restday demo: ten weeks of a sample runner, replayed through the real service.")
-    screen.line(f"MQTT broker: {broker.name} on {broker.host}:{broker.port}, for this demo only.")
+    screen.line(where)
     screen.line("  → what the sleep tracker, the scale, Strava and Home Assistant send restday")
     screen.line("  ← what restday publishes: notifications, and each change of status")
     screen.line()
@@ -228,12 +242,15 @@ def _summary(screen: Screen, service: Service) -> None:
 def _keep(
     screen: Screen,
     broker: demo_broker.DemoBroker,
-    topics: Topics,
+    config: Config,
     clock: FixedClock,
     stop: threading.Event,
 ) -> None:
     """Serve until a signal; the story's clock goes on in real time meanwhile."""
     where = f"-h {broker.host} -p {broker.port}"
+    topics = Topics.of(config)
+    devices = " and ".join(f"'restday ({a.name})'" for a in config.athletes)
+    plural = "s" if len(config.athletes) > 1 else ""
     for text in (
         "",
         f"Still running (--keep): restday and its MQTT broker on {broker.host}:{broker.port}.",
@@ -242,7 +259,7 @@ def _keep(
         "  Home Assistant on this machine (the broker listens on 127.0.0.1 only): Settings →",
         "  Devices & services → Add integration → MQTT; broker 127.0.0.1, port "
         f"{broker.port}, no user name.",
-        f"  restday appears as the device 'restday ({ATHLETE_NAME})' by MQTT discovery.",
+        f"  restday appears as the device{plural} {devices} by MQTT discovery.",
         "Press Ctrl-C (or send SIGTERM) to stop.",
     ):
         screen.line(text)

@@ -8,6 +8,7 @@ day, double the usual volume, and end with a long run twice the recent longest.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,19 @@ SAMPLE_WEEKS = 10
 SAMPLE_SEED = 42
 SHOE_ID = "g1234567"
 ATHLETE_ID = 4242
+
+
+@dataclass(frozen=True, slots=True)
+class StravaRunner:
+    """Whose activities they are, as Strava knows them, and how fast they run."""
+
+    athlete_id: int  # Strava's athlete id
+    shoe_id: str  # the gear id of the shoes every run is logged with
+    first_activity_id: int  # activity ids count up from here
+    pace_s_per_km: int  # running pace
+
+
+SAMPLE_RUNNER = StravaRunner(ATHLETE_ID, SHOE_ID, 16_000_000_000, 330)  # 5:30 /km
 
 # Per weekday of a normal week: (sport, km or minutes, start hour). km for runs/rides.
 _BASE_WEEK: dict[int, tuple[str, float, float]] = {
@@ -55,20 +69,28 @@ def sample_activities(end: date = SAMPLE_END, tz: tzinfo = SAMPLE_TZ) -> list[di
                 amount *= _WEEK_FACTOR[offset // 7]
         else:
             continue
-        out.append(_activity(len(out), day, sport, amount, hour, tz, rng))
+        out.append(activity(len(out), day, (sport, amount, hour), tz, rng))
     return out
 
 
-def _activity(
-    index: int, day: date, sport: str, amount: float, hour: float, tz: tzinfo, rng: random.Random
+def activity(
+    index: int,
+    day: date,
+    plan: tuple[str, float, float],
+    tz: tzinfo,
+    rng: random.Random,
+    runner: StravaRunner = SAMPLE_RUNNER,
 ) -> dict[str, object]:
+    """Strava's SummaryActivity for `runner`'s `index`th activity, on `day` as `plan` says:
+    sport, km (strength: minutes) and the local start hour; the small variations from `rng`."""
+    sport, amount, hour = plan
     local = datetime.combine(day, time(int(hour), int(hour % 1 * 60)), tzinfo=tz)
     start = local.astimezone(ZoneInfo("UTC"))
     offset = local.utcoffset() or timedelta(0)
     item: dict[str, object] = {
-        "id": 16_000_000_000 + index,
+        "id": runner.first_activity_id + index,
         "resource_state": 2,
-        "athlete": {"id": ATHLETE_ID, "resource_state": 1},
+        "athlete": {"id": runner.athlete_id, "resource_state": 1},
         "type": sport,
         "sport_type": sport,
         "workout_type": None,
@@ -94,7 +116,7 @@ def _activity(
         }
         return item
     km = round(amount * rng.uniform(0.97, 1.03), 2)
-    pace_s_per_km = 330 if sport == "Run" else 120  # 5:30 /km; 30 km/h
+    pace_s_per_km = runner.pace_s_per_km if sport == "Run" else 120  # a ride: 30 km/h
     seconds = int(km * pace_s_per_km * rng.uniform(0.97, 1.03))
     hr = round(rng.uniform(138, 152), 1) if sport == "Run" else round(rng.uniform(120, 130), 1)
     item |= {
@@ -110,6 +132,6 @@ def _activity(
     }
     if sport == "Run":
         item["average_cadence"] = round(rng.uniform(80.0, 84.0), 1)  # per leg, as Strava sends
-        item["gear_id"] = SHOE_ID
+        item["gear_id"] = runner.shoe_id
         item["total_elevation_gain"] = round(km * rng.uniform(3, 8), 1)
     return item
