@@ -53,10 +53,13 @@ PAIN_STEP = 1
 STATUS_OPTIONS = tuple(status.value for status in Status)
 STRAVA_AUTH_OPTIONS = ("ok", "required", "not_configured")
 KM = "km"
+KILOGRAMS = "kg"
 HOURS = "h"
 DAYS = "d"
 PERCENT = "%"
 MEASUREMENT = "measurement"
+# Home Assistant's number mode: a text box, not a slider that one stray tap sets (DESIGN.md §7)
+PAIN_MODE = "box"
 DIAGNOSTIC = "diagnostic"
 SLUG_UNSAFE = re.compile(r"[^a-z0-9]+")  # runs of anything else, underscores too, become one _
 SHOE_KEY_HASH_CHARS = 8  # appended when a gear id is not already a clean slug
@@ -75,6 +78,15 @@ SYNC_ATTRIBUTES = (
     "{{ {'last_error': value_json.strava.last_error,"
     " 'calls_today': value_json.strava.calls_today} | tojson }}"
 )
+
+SLEEP_DEBT_ATTRIBUTES = (
+    "{{ {'sleep_need_h': value_json.metrics.sleep_need_h,"
+    " 'sleep_nights_missing': value_json.metrics.sleep_nights_missing} | tojson }}"
+)
+# The load's unit is TRIMP with the athlete's max and resting HR configured, else Strava's
+# relative effort: an attribute, not a unit, since a unit that changed with the config would
+# make Home Assistant flag the sensor's statistics.
+LOAD_ATTRIBUTES = "{{ {'load_source': value_json.metrics.load_source} | tojson }}"
 
 DISTANCE_KM: dict[str, object] = {
     "device_class": "distance",
@@ -193,6 +205,38 @@ def discovery_payload(
         suggested_display_precision=1,
     )
     state(
+        "sleep_debt",
+        "Sleep debt",
+        "{{ value_json.metrics.sleep_debt_h }}",
+        "mdi:sleep-off",
+        device_class="duration",
+        unit_of_measurement=HOURS,
+        state_class=MEASUREMENT,
+        suggested_display_precision=1,
+        json_attributes_topic=t.state,
+        json_attributes_template=SLEEP_DEBT_ATTRIBUTES,
+    )
+    state(
+        "weight",
+        "Weight",
+        "{{ value_json.metrics.weight_kg }}",
+        "mdi:scale-bathroom",
+        device_class="weight",
+        unit_of_measurement=KILOGRAMS,
+        state_class=MEASUREMENT,
+        suggested_display_precision=1,
+    )
+    state(
+        "today_load",
+        "Today's load",
+        "{{ value_json.metrics.today_load }}",
+        "mdi:lightning-bolt",
+        state_class=MEASUREMENT,
+        suggested_display_precision=0,
+        json_attributes_topic=t.state,
+        json_attributes_template=LOAD_ATTRIBUTES,
+    )
+    state(
         "days_since_rest",
         "Days since rest",
         "{{ value_json.metrics.days_since_rest }}",
@@ -229,7 +273,7 @@ def discovery_payload(
         min=PAIN_MIN,
         max=PAIN_MAX,
         step=PAIN_STEP,
-        mode="slider",
+        mode=PAIN_MODE,
     )
     add(
         "button",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import cast
 
 import pytest
@@ -30,7 +31,7 @@ from restday.integrations.homeassistant import (
 )
 from restday.models import GearId, History, ShoeMetric, Status
 from restday.rules.families import family_of
-from tests.factories import DAY, evaluate_on, night, pain, shoe, steady_runs
+from tests.factories import DAY, evaluate_on, night, pain, shoe, steady_runs, weigh
 
 CONFIG = Config(
     athlete={"id": "me", "name": "Me"},
@@ -70,6 +71,9 @@ ENTITIES = [
     ("week_km", "sensor", "restday/me/state"),
     ("last_sleep_h", "sensor", "restday/me/state"),
     ("days_since_rest", "sensor", "restday/me/state"),
+    ("sleep_debt", "sensor", "restday/me/state"),
+    ("weight", "sensor", "restday/me/state"),
+    ("today_load", "sensor", "restday/me/state"),
     ("notification", "event", "restday/me/notification"),
     ("pain", "number", "restday/me/pain"),
     ("sync", "button", None),
@@ -79,6 +83,26 @@ ENTITIES = [
     ("last_sync", "sensor", "restday/me/diagnostics"),
 ]
 DIAGNOSTIC_KEYS = ("rejected_inputs", "store_problem", "strava_auth", "last_sync")
+
+# Home Assistant's rules for a sensor's device class, unit and state class, as its sensor
+# platform checks them (homeassistant/components/sensor/const.py: DEVICE_CLASS_UNITS and
+# DEVICE_CLASS_STATE_CLASSES; the device class table of
+# https://developers.home-assistant.io/docs/core/entity/sensor). A unit or state class not
+# listed for the device class makes Home Assistant log a warning for the entity (and, for
+# the state class, keep no statistics). Only the device classes restday uses are copied.
+HA_DEVICE_CLASS_UNITS: dict[str, set[str]] = {
+    "distance": {"mm", "cm", "m", "km", "in", "ft", "yd", "mi"},  # UnitOfLength
+    "duration": {"d", "h", "min", "s", "ms"},
+    "weight": {"µg", "mg", "g", "kg", "oz", "lb", "st"},  # UnitOfMass
+}
+HA_STATE_CLASSES = {"measurement", "total", "total_increasing"}
+HA_DEVICE_CLASS_STATE_CLASSES: dict[str, set[str]] = {
+    "distance": HA_STATE_CLASSES,
+    "duration": HA_STATE_CLASSES,
+    "weight": HA_STATE_CLASSES,
+    "enum": set(),  # text states: no statistics
+    "timestamp": set(),
+}
 
 
 def components(
@@ -250,8 +274,74 @@ def test_the_reasons_reach_home_assistant_as_attributes() -> None:
 
 def test_missing_numbers_render_as_none_which_home_assistant_shows_as_unknown() -> None:
     state = state_of(History())
-    assert render(component("acwr")["value_template"], state) == "None"
-    assert render(component("last_sleep_h")["value_template"], state) == "None"
+    for key in ("acwr", "last_sleep_h", "sleep_debt", "weight"):
+        assert render(component(key)["value_template"], state) == "None", key
+
+
+def test_sleep_debt_weight_and_todays_load_read_the_metrics() -> None:
+    short_nights = History.of(
+        activities=overreached().activities,
+        sleeps=[night(DAY - timedelta(days=i), 6.0) for i in range(14)],
+        body=[weigh(DAY, 70.14)],
+    )
+    state = state_of(short_nights)
+    metrics = cast(dict[str, object], state["metrics"])
+    assert isinstance(metrics["sleep_debt_h"], float)
+    assert render(component("sleep_debt")["value_template"], state) == str(metrics["sleep_debt_h"])
+    assert render(component("weight")["value_template"], state) == "70.1"
+    assert metrics["today_load"]  # a run on the evaluated day
+    assert render(component("today_load")["value_template"], state) == str(metrics["today_load"])
+    debt = json.loads(render(component("sleep_debt")["json_attributes_template"], state))
+    assert debt == {
+        "sleep_need_h": metrics["sleep_need_h"],
+        "sleep_nights_missing": metrics["sleep_nights_missing"],
+    }
+    load = json.loads(render(component("today_load")["json_attributes_template"], state))
+    assert load == {"load_source": metrics["load_source"]}
+
+
+def test_a_day_without_training_has_a_load_of_zero_not_unknown() -> None:
+    assert render(component("today_load")["value_template"], state_of(History())) == "0.0"
+
+
+def test_the_new_sensors_have_units_and_classes_home_assistant_expects() -> None:
+    assert {k: component("sleep_debt").get(k) for k in ("device_class", "unit_of_measurement")} == {
+        "device_class": "duration",
+        "unit_of_measurement": "h",
+    }
+    assert {k: component("weight").get(k) for k in ("device_class", "unit_of_measurement")} == {
+        "device_class": "weight",
+        "unit_of_measurement": "kg",
+    }
+    load = component("today_load")
+    # no device class fits a training load, and its unit follows the load's source
+    assert "device_class" not in load
+    assert "unit_of_measurement" not in load
+    assert all(component(k)["state_class"] == "measurement" for k in ("sleep_debt", "weight"))
+    assert load["state_class"] == "measurement"
+
+
+def test_every_sensor_is_a_combination_home_assistant_accepts_without_warnings() -> None:
+    sensors = [c for c in components([PEGASUS, VAPORFLY]).values() if c["platform"] == "sensor"]
+    assert len(sensors) > 10
+    for sensor in sensors:
+        device_class = sensor.get("device_class")
+        unit = sensor.get("unit_of_measurement")
+        state_class = sensor.get("state_class")
+        if device_class in HA_DEVICE_CLASS_UNITS:
+            assert unit in HA_DEVICE_CLASS_UNITS[str(device_class)], sensor["unique_id"]
+        if device_class is not None:
+            assert str(device_class) in HA_DEVICE_CLASS_STATE_CLASSES, sensor["unique_id"]
+            allowed = HA_DEVICE_CLASS_STATE_CLASSES[str(device_class)]
+            assert state_class is None or state_class in allowed, sensor["unique_id"]
+        else:
+            assert state_class is None or state_class in HA_STATE_CLASSES
+        # Home Assistant's MQTT sensor schema: `options` only for an enum, and then neither a
+        # state class nor a unit (homeassistant/components/mqtt/sensor.py)
+        if "options" in sensor:
+            assert device_class == "enum"
+            assert state_class is None
+            assert unit is None
 
 
 def test_each_shoe_sensor_shows_its_own_shoes_km() -> None:
@@ -326,10 +416,11 @@ def test_notifications_arrive_as_events_of_all_eight_types() -> None:
     )
 
 
-def test_pain_is_a_zero_to_ten_slider_and_sync_a_button() -> None:
-    slider = component("pain")
-    assert slider["command_topic"] == "restday/me/pain/set"
-    assert (slider["min"], slider["max"], slider["step"]) == (0, 10, 1)
+def test_pain_is_a_zero_to_ten_box_not_a_slider_and_sync_a_button() -> None:
+    box = component("pain")
+    assert box["command_topic"] == "restday/me/pain/set"
+    assert (box["min"], box["max"], box["step"]) == (0, 10, 1)
+    assert box["mode"] == "box"  # typed, then Enter: one stray tap on a slider set pain 8
     button = component("sync")
     assert (button["command_topic"], button["payload_press"]) == ("restday/me/sync/set", "PRESS")
 
