@@ -2,9 +2,11 @@
 
 The entity ids they name are checked against the discovery payload restday publishes, so a
 renamed entity breaks these tests before it breaks a user's dashboard. Templates render with
-Jinja's immutable sandbox (what Home Assistant's templates are built on), and the blueprints
-run through a small model of Home Assistant's automation engine (state triggers, variables,
-template and trigger conditions, choose, if, actions) to see which actions they would call.
+Jinja's immutable sandbox (what Home Assistant's templates are built on) and a small model of
+the template functions Home Assistant adds (`states`, `state_attr`, `as_timestamp`,
+`timestamp_custom`), and the blueprints run through a small model of Home Assistant's
+automation engine (state triggers, variables, template and trigger conditions, choose, if,
+actions) to see which actions they would call.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,7 +27,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from restday.config import Config
 from restday.daemon.notifications import morning
 from restday.integrations.homeassistant import NOTIFICATION_TYPES, discovery_payload
-from restday.models import GearId, History, ShoeMetric
+from restday.models import GearId, History, ShoeMetric, Status
 from tests.factories import DAY, evaluate_on, night, pain, shoe, steady_runs
 
 PACKAGE = Path(__file__).resolve().parent.parent / "homeassistant"
@@ -33,14 +36,28 @@ BLUEPRINTS = PACKAGE / "blueprints" / "automation" / "restday"
 NOTIFY = BLUEPRINTS / "notify_phone.yaml"
 SCENE = BLUEPRINTS / "rest_day_scene.yaml"
 REST_DAY = "binary_sensor.restday_me_rest_day_recommended"
+STATUS = "sensor.restday_me_status"
+PAIN = "number.restday_me_pain"
 NOTIFICATION = "event.restday_me_notification"
-EXAMPLE_SHOE = ShoeMetric(id=GearId("g12345678"), name="Pegasus 40", km=812.4)  # the dashboard's
+EXAMPLE_SHOE = ShoeMetric(id=GearId("g12345678"), name="Pegasus 40", km=812.4)  # one pair
 # every entity id of restday's (`restday_` after the domain), wherever a template names one
 RESTDAY_ENTITY_ID = re.compile(r"\b[a-z_]+\.restday_[a-z0-9_]+")
 BUILT_IN_CARDS = {
     *("heading", "tile", "gauge", "markdown", "history-graph", "statistics-graph"),
-    *("entities", "entity", "glance", "sensor", "vertical-stack", "grid"),
+    *("entities", "entity", "glance", "sensor", "vertical-stack", "grid", "conditional"),
 }
+# The status as a runner reads it (the sensor keeps restday's enum values), from good to bad:
+# each with the tile colour of its severity.
+STATUS_WORDS = {
+    "train": ("Good to train", "green"),
+    "calibrating": ("Learning your baseline", "blue"),
+    "easy": ("Keep it easy", "amber"),
+    "rest": ("Rest day", "deep-orange"),
+    "see_doctor": ("Rest, see a doctor", "red"),
+}
+# Home Assistant's card header is one line of about 24 px type: on a 390 px phone a title
+# longer than this wraps (the old "Sleep, last 6 weeks (restday wants 8 h; …)" took three).
+MAX_TITLE_CHARS = 20
 
 
 @dataclass(frozen=True)
@@ -89,7 +106,10 @@ def walk(value: object, key: str = "") -> Iterator[tuple[str, object]]:
 
 
 def entity_ids(value: object) -> set[str]:
-    """The ids under `entity:`/`entities:` keys and every restday id inside any text."""
+    """The ids under `entity:`/`entities:` keys and every restday id inside any text.
+
+    An id ending in `_` is a prefix a template matches (`sensor.restday_me_shoe_`: every shoe).
+    """
     found: set[str] = set()
     for key, item in walk(value):
         if key in ("entity", "entities") and isinstance(item, str):
@@ -97,6 +117,11 @@ def entity_ids(value: object) -> set[str]:
         if isinstance(item, str):
             found.update(RESTDAY_ENTITY_ID.findall(item))
     return found
+
+
+def covered(ids: set[str], entity_id: str) -> bool:
+    """Whether `entity_id` is one of `ids` or starts with one of its prefixes."""
+    return entity_id in ids or any(p.endswith("_") and entity_id.startswith(p) for p in ids)
 
 
 def inputs_used(value: object) -> set[str]:
@@ -116,17 +141,56 @@ def overreached() -> History:
     )
 
 
-def render(template: str, states: dict[str, dict[str, Any]], **names: object) -> str:
-    """Render like Home Assistant, with `states()` and `state_attr()` reading `states`."""
+@dataclass(frozen=True)
+class TemplateState:
+    """One entity as Home Assistant's templates see it in `states.<domain>`."""
 
-    def state(entity_id: str) -> object:
-        return states.get(entity_id, {}).get("state", "unknown")
+    entity_id: str
+    state: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.attributes.get("friendly_name", self.entity_id))
+
+
+class States:
+    """Home Assistant's `states`: `states('id')` is a state, `states.sensor` a domain's list."""
+
+    def __init__(self, states: dict[str, dict[str, Any]]) -> None:
+        self.states = states
+
+    def __call__(self, entity_id: str) -> str:
+        return str(self.states.get(entity_id, {}).get("state", "unknown"))
+
+    def __getattr__(self, domain: str) -> list[TemplateState]:
+        return [
+            TemplateState(entity_id, str(s["state"]), s.get("attributes", {}))
+            for entity_id, s in sorted(self.states.items())
+            if entity_id.startswith(f"{domain}.")
+        ]
+
+
+def as_timestamp(value: str) -> float:
+    return datetime.fromisoformat(value).timestamp()
+
+
+def timestamp_custom(value: float, format_string: str) -> str:
+    # Home Assistant formats in its own time zone; these tests take it to be UTC
+    return datetime.fromtimestamp(value, UTC).strftime(format_string)
+
+
+def render(template: str, states: dict[str, dict[str, Any]], **names: object) -> str:
+    """Render like Home Assistant, with `states` and `state_attr()` reading `states`."""
 
     def state_attr(entity_id: str, name: str) -> object:
         return states.get(entity_id, {}).get("attributes", {}).get(name)
 
     env = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
-    return env.from_string(template).render(states=state, state_attr=state_attr, **names)
+    env.filters["timestamp_custom"] = timestamp_custom
+    return env.from_string(template).render(
+        states=States(states), state_attr=state_attr, as_timestamp=as_timestamp, **names
+    )
 
 
 def rest_day_state(history: History) -> dict[str, Any]:
@@ -147,6 +211,31 @@ def cards() -> list[dict[str, Any]]:
 
 def markdown(heading: str) -> str:
     return str(next(c["content"] for c in cards() if c.get("title") == heading))
+
+
+def sections() -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], dashboard()["views"][0]["sections"])
+
+
+def section_of(entity_id: str) -> int:
+    """The index of the first section that shows `entity_id`."""
+    return next(i for i, section in enumerate(sections()) if entity_id in entity_ids(section))
+
+
+def shown_when(entity_id: str, state: str) -> list[dict[str, Any]]:
+    """The cards a conditional card shows only while `entity_id` is in `state`."""
+    return [
+        c["card"]
+        for c in cards()
+        if c["type"] == "conditional"
+        and c["conditions"] == [{"condition": "state", "entity": entity_id, "state": state}]
+    ]
+
+
+def alerts(text: str) -> list[tuple[str, str, str]]:
+    """(alert type, title, text) of every `<ha-alert>` in a rendered markdown card."""
+    pattern = r'<ha-alert alert-type="([a-z]+)" title="([^"]*)">(.*?)</ha-alert>'
+    return re.findall(pattern, text)
 
 
 # --- the files ------------------------------------------------------------------------------
@@ -171,16 +260,22 @@ def test_the_dashboard_needs_no_custom_cards() -> None:
 
 def test_every_entity_on_the_dashboard_is_one_restday_announces() -> None:
     shown = entity_ids(dashboard())
-    assert shown - announced().keys() == set()
+    assert {i for i in shown if not i.endswith("_")} - announced().keys() == set()
+    for prefix in (i for i in shown if i.endswith("_")):  # each template's prefix finds one
+        assert any(entity_id.startswith(prefix) for entity_id in announced()), prefix
 
 
 def test_the_dashboard_shows_every_entity_restday_announces() -> None:
-    assert announced().keys() - entity_ids(dashboard()) == set()
+    shown = entity_ids(dashboard())
+    assert {i for i in announced() if not covered(shown, i)} == set()
 
 
-def test_the_shoe_on_the_dashboard_is_named_by_its_gear_id() -> None:
-    assert "sensor.restday_me_shoe_g12345678" in entity_ids(dashboard())
-    assert announced()["sensor.restday_me_shoe_g12345678"]["name"] == "Shoe Pegasus 40"
+def test_the_new_sensors_sit_beside_what_a_runner_reads_them_with() -> None:
+    sleep = section_of("sensor.restday_me_last_sleep_h")
+    assert section_of("sensor.restday_me_sleep_debt") == sleep
+    assert section_of("sensor.restday_me_weight") == sleep
+    assert section_of("sensor.restday_me_today_load") == section_of("sensor.restday_me_week_km")
+    assert section_of("sensor.restday_me_acwr") == section_of("sensor.restday_me_week_km")
 
 
 @pytest.mark.parametrize("path", [NOTIFY, SCENE], ids=lambda p: p.stem)
@@ -219,17 +314,74 @@ def test_the_notification_blueprint_offers_exactly_restdays_event_types_all_tick
     assert sorted(announced()[NOTIFICATION]["event_types"]) == sorted(NOTIFICATION_TYPES)
 
 
-# --- the dashboard's templates ---------------------------------------------------------------
+# --- the dashboard as a runner reads it ----------------------------------------------------
 
 
-def test_the_reasons_card_lists_each_reason_with_its_severity() -> None:
+def test_the_status_is_in_plain_words_for_every_value_coloured_by_severity() -> None:
+    assert set(STATUS_WORDS) == {status.value for status in Status}
+    for value, (words, colour) in STATUS_WORDS.items():
+        [tile] = shown_when(STATUS, value)
+        assert (tile["type"], tile["entity"]) == ("tile", STATUS)
+        assert (tile["name"], tile["color"], tile["hide_state"]) == (words, colour, True)
+    names = [card["name"] for value in STATUS_WORDS for card in shown_when(STATUS, value)]
+    assert len(set(names)) == len(names)
+
+
+def test_the_status_says_when_restday_is_offline_or_has_not_spoken_yet() -> None:
+    [offline] = shown_when(STATUS, "unavailable")
+    assert offline["name"] == "restday is offline"
+    [waiting] = shown_when(STATUS, "unknown")
+    assert waiting["name"] == "No recommendation yet"
+
+
+def test_the_rest_day_tile_says_rest_or_train_in_words_not_on_or_off() -> None:
+    [rest] = shown_when(REST_DAY, "on")
+    [train] = shown_when(REST_DAY, "off")
+    assert (rest["name"], train["name"]) == ("Rest today", "Train today")
+    assert (rest["hide_state"], train["hide_state"]) == (True, True)
+
+
+def test_readiness_zero_points_into_the_red_band_of_the_gauge() -> None:
+    [gauge] = [c for c in cards() if c["type"] == "gauge"]
+    assert gauge["entity"] == "sensor.restday_me_readiness"
+    assert (gauge["min"], gauge["max"], gauge["needle"]) == (0, 100, True)
+    bands = sorted((s["from"], s["color"]) for s in gauge["segments"])
+    assert bands[0] == (0, "#db4437")  # red from 0: with the needle, 0 looks the worst
+    assert [colour for _, colour in bands] == ["#db4437", "#ffa600", "#43a047"]
+
+
+def test_the_pain_input_is_a_named_box_in_the_first_section() -> None:
+    assert announced()[PAIN]["mode"] == "box"
+    assert section_of(PAIN) == 0
+    [row] = [
+        row
+        for card in sections()[0]["cards"]
+        if card["type"] == "entities"
+        for row in card["entities"]
+        if row["entity"] == PAIN
+    ]
+    assert row["name"].startswith("Pain")
+
+
+def test_the_reasons_card_shows_each_reason_as_an_alert_of_its_severity() -> None:
     sensor = rest_day_state(overreached())
     reasons = sensor["attributes"]["reasons"]
     assert {r["rule"] for r in reasons} >= {"pain", "sleep_short", "shoe_mileage"}
-    shown = render(markdown("Reasons"), {REST_DAY: sensor})
-    expected = [f"- **{r['severity'].capitalize()}**: {r['message']}" for r in reasons]
-    assert shown.strip().splitlines() == expected
-    assert "- **Strong**: Slept 4.5 h last night" in shown
+    shown = alerts(render(markdown("Reasons"), {REST_DAY: sensor}))
+    assert [message for _, _, message in shown] == [r["message"] for r in reasons]
+    assert ("error", "Strong sign") in {(kind, title) for kind, title, _ in shown}
+
+
+def test_a_doctor_reason_does_not_look_like_an_info_one() -> None:
+    sensor = rest_day_state(overreached())
+    doctor = {"rule": "pain", "severity": "doctor", "message": "Pain 8/10: see a doctor."}
+    info = {"rule": "sleep_short", "severity": "info", "message": "Slept 6.5 h & more."}
+    sensor["attributes"] = {**sensor["attributes"], "reasons": [doctor, info]}
+    shown = alerts(render(markdown("Reasons"), {REST_DAY: sensor}))
+    assert shown == [
+        ("error", "See a doctor", "Pain 8/10: see a doctor."),
+        ("info", "Good to know", "Slept 6.5 h &amp; more."),  # messages are escaped
+    ]
 
 
 def test_the_reasons_card_says_so_when_nothing_is_wrong_and_names_missing_inputs() -> None:
@@ -241,15 +393,97 @@ def test_the_reasons_card_says_so_when_nothing_is_wrong_and_names_missing_inputs
         "",
         "_Missing or old: no weigh-in for 3 days._",
     ]
-    assert render(markdown("Reasons"), {}).strip() == "No warning signs today."
 
 
-def test_the_last_notification_card_shows_restdays_title_and_message() -> None:
+def test_with_restday_offline_the_reasons_card_gives_no_all_clear() -> None:
+    offline = {"state": "unavailable", "attributes": {"friendly_name": "restday (Me) Rest day"}}
+    shown = render(markdown("Reasons"), {REST_DAY: offline})
+    assert "No warning signs" not in shown
+    [(kind, title, text)] = alerts(shown)
+    assert (kind, title) == ("warning", "restday is offline")
+    assert "no current recommendation" in text
+
+
+def test_before_restday_publishes_the_reasons_card_says_there_is_no_recommendation() -> None:
+    for states in ({}, {REST_DAY: {"state": "unknown", "attributes": {}}}):
+        shown = render(markdown("Reasons"), states)
+        assert "No warning signs" not in shown
+        assert shown.strip().startswith("No recommendation yet")
+
+
+def test_the_last_notification_card_shows_restdays_title_message_and_time() -> None:
     report = morning(evaluate_on(overreached()), DAY)
     attributes = json.loads(report.to_json())
     shown = render(markdown("Last notification"), {NOTIFICATION: event_state(attributes)})
-    assert shown.strip().splitlines() == [f"**{report.title}**", "", report.message]
+    assert shown.strip().splitlines() == [
+        f"**{report.title}**",
+        "",
+        report.message,
+        "",
+        "_Fri 20 Nov, 06:30_",
+    ]
+
+
+def test_after_a_restart_the_last_notification_is_still_shown_from_the_attributes() -> None:
+    restored = {**event_state(note("rest_day", "Rest today", "Pain 6/10.")), "state": "unknown"}
+    shown = render(markdown("Last notification"), {NOTIFICATION: restored})
+    assert shown.strip().splitlines() == ["**Rest today**", "", "Pain 6/10."]
+
+
+def test_the_last_notification_card_without_one_says_so_or_that_restday_is_offline() -> None:
     assert render(markdown("Last notification"), {}).strip() == "No notification yet."
+    offline = {NOTIFICATION: {"state": "unavailable", "attributes": {}}}
+    assert "restday is offline" in render(markdown("Last notification"), offline)
+
+
+def shoes_card() -> str:
+    [card] = [c for c in cards() if c["type"] == "markdown" and "restday_me_shoe_" in c["content"]]
+    return str(card["content"])
+
+
+def test_the_shoes_card_lists_every_pair_by_itself_and_says_how_to_add_one() -> None:
+    states = {
+        "sensor.restday_me_shoe_g1": {
+            "state": "812.4",
+            "attributes": {"friendly_name": "restday (Me) Shoe Pegasus 40"},
+        },
+        "sensor.restday_me_shoe_g2": {
+            "state": "150.0",
+            "attributes": {"friendly_name": "restday (Me) Shoe Vaporfly"},
+        },
+        "sensor.restday_me_shoe_g3": {"state": "unknown", "attributes": {}},
+        "sensor.restday_me_week_km": {"state": "42.0", "attributes": {}},
+        "sensor.restday_anna_shoe_g4": {"state": "9.0", "attributes": {}},
+    }
+    lines = render(shoes_card(), states).strip().splitlines()
+    assert lines[:3] == [
+        "- **Pegasus 40**: 812 km",
+        "- **Vaporfly**: 150 km",
+        "- **sensor.restday_me_shoe_g3**: unknown",
+    ]
+    assert "Strava" in " ".join(lines[3:])  # where a new pair comes from
+    assert render(shoes_card(), {}).strip().startswith("No shoes yet.")
+
+
+def test_the_statistics_graphs_have_short_titles_and_say_why_they_may_be_empty() -> None:
+    for section in sections():
+        graphs = [c for c in section["cards"] if c["type"] == "statistics-graph"]
+        if not graphs:
+            continue
+        assert all(len(g["title"]) <= MAX_TITLE_CHARS for g in graphs), graphs
+        note = " ".join(c["content"] for c in section["cards"] if c["type"] == "markdown")
+        assert "No statistics found" in note
+        assert "hour" in note
+    assert any(c["type"] == "statistics-graph" for c in cards())
+
+
+def test_the_history_graphs_leave_out_the_flat_days_since_rest() -> None:
+    graphs = [c for c in cards() if c["type"] == "history-graph"]
+    assert graphs
+    for graph in graphs:
+        assert len(graph["title"]) <= MAX_TITLE_CHARS
+        shown = {e["entity"] for e in graph["entities"]}
+        assert "sensor.restday_me_days_since_rest" not in shown
 
 
 # --- the blueprints, run -----------------------------------------------------------------------
