@@ -26,7 +26,10 @@ LIST_INDEX = re.compile(r"\[\d+\]")  # "athlete[1].strava" → "athlete.strava",
 
 _PLAIN: dict[str, str] = {
     "missing": "is required",
-    "extra_forbidden": "is not a known key (check its spelling against config.example.toml)",
+    "extra_forbidden": (
+        "is not a known key (check its spelling against the example config: "
+        "`restday init --config FILE` writes it)"
+    ),
     **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "must be a whole number"),
     **dict.fromkeys(("float_type", "float_parsing"), "must be a number"),
     **dict.fromkeys(("bool_type", "bool_parsing"), "must be true or false"),

@@ -20,7 +20,10 @@ from restday.config.errors import moved, problem, reject
 from restday.integrations.devices import MAX_WEIGHT_KG, MIN_WEIGHT_KG
 from restday.rules.settings import RulesConfig
 
-UNKNOWN_RULE = "is not a rule id (the rule ids are the [rules.<id>] tables of config.example.toml)"
+UNKNOWN_RULE = (
+    "is not a rule id (the rule ids are the [rules.<id>] tables of the example config: "
+    "`restday init --config FILE` writes it)"
+)
 NOT_A_RULE_TABLE = "must be a table of that rule's thresholds"
 BAND_SHAPE = "must be two numbers [min_kg, max_kg] such as [52, 64]"
 BAND_ORDER = "must be [min_kg, max_kg] with min_kg not above max_kg (got [%g, %g])"
