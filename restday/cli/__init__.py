@@ -263,6 +263,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", action="store_true", help="keep broker and service up until Ctrl-C")
     p.add_argument("--household", action="store_true", help="two runners sharing one scale")
     p.add_argument(
+        "--full",
+        action="store_true",
+        help="print every event (default: the moments that matter)",
+    )
+    p.add_argument(
         "--broker",
         choices=("auto", "mosquitto", "amqtt"),
         help="the broker to run (default: $RESTDAY_DEMO_BROKER, else auto: "

@@ -4,11 +4,13 @@ Anna is the sample runner of `restday demo` (her ten weeks, nights, weigh-ins an
 Ben (`restday.demo.ben`) is a heavier runner with a steadier plan. Both are `[[athlete]]`s of
 one configuration, each with a sleep tracker of their own; the scale is shared and gives each
 weigh-in to the runner whose weight band (`[scale.assign]`) holds it. Their days are replayed
-together. Anna's lines are those of `restday demo`; of Ben's, his changes of status, what is
-not routine, and all of the last day, so the story stays short. Once, Ben weighs in under his
-band: restday asks both whose it was (`unassigned_weigh_in`), the demo answers for him on his
-assign topic with the time restday sent, and his state shows the weigh-in. On the last day
-Anna is told to rest while Ben is told to train; at the end their statuses stand side by side.
+together. Once, Ben weighs in under his band: restday asks both whose it was
+(`unassigned_weigh_in`), the demo answers for him on his assign topic with the time restday
+sent, and his state shows the weigh-in. On the last day Anna is told to rest while Ben is told
+to train; at the end their statuses stand side by side. That is the short story (the default),
+with Anna's rest day and hydration warning as in `restday demo`. With `--full`,
+Anna's lines are those of `restday demo --full`; of Ben's, his changes of status, what is not
+routine, and all of the last day.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from restday.demo.ben import BEN
 from restday.demo.sample import SAMPLE_END, SAMPLE_TZ
 from restday.demo.screen import RULE, Screen
 from restday.demo.story import DemoError, Replay
-from restday.demo.watch import Verdict, Watcher, verdict_of, verdict_text
+from restday.demo.watch import MOMENTS, ROUTINE, Verdict, Watcher, verdict_of, verdict_text
 from restday.integrations.mqtt.topics import Topics
 from restday.models import Recommendation
 from restday.rules.settings import DecisionConfig, RulesConfig
@@ -46,8 +48,8 @@ NAMES = {ANNA: "Anna", BEN: "Ben"}
 BANDS = {ANNA: (58.0, 76.0), BEN: (80.0, 95.0)}  # kg, the shared scale's [scale.assign]
 SCALE_TOPIC = "restday-demo/bathroom_scale"
 SLEEP_TOPICS = {a: f"restday-demo/{a}/sleep_tracker" for a in NAMES}
-ROUTINE = frozenset({"morning", "post_run"})  # Ben's, printed on the last day only
 ASKED = "unassigned_weigh_in"
+PAIN = "pain"
 LABEL_WIDTH = 13  # the side-by-side summary: "top reasons  "
 COLUMN_WIDTH = 43  # and a column a runner
 TOP_REASONS = 3
@@ -74,7 +76,7 @@ def _band(athlete: str) -> str:
     return f"{NAMES[athlete]} {low:g}–{high:g} kg"
 
 
-def header(screen: Screen, broker_line: str) -> None:
+def header(screen: Screen, broker_line: str, full: bool) -> None:
     screen.line("restday demo --household: two runners, one service, one bathroom scale shared.")
     screen.line(broker_line)
     screen.line(
@@ -82,18 +84,24 @@ def header(screen: Screen, broker_line: str) -> None:
     )
     screen.line(f"  The scale tells them apart by weight: {_band(ANNA)}, {_band(BEN)}.")
     screen.line("  → what the sleep trackers, the scale, Strava and Home Assistant send restday")
-    screen.line("  ← what restday publishes for each: notifications, and each change of status")
-    screen.line("  Ben's everyday inputs and notifications are shown on the last day only.")
+    if full:
+        screen.line("  ← what restday publishes for each: notifications, and each change of status")
+        screen.line("  Ben's everyday inputs and notifications are shown on the last day only.")
+    else:
+        screen.line("  ← what restday tells each: the moments that matter (--full: every event)")
     screen.line()
 
 
 class HouseholdWatcher(Watcher):
-    """Names whose each line is; of Ben's, prints changes of status (not of readiness alone),
-    what is not routine, and everything on the last day. Keeps each runner's last state and
-    the last question about a weigh-in they were asked, for the replay."""
+    """Names whose each line is. The full story: of Ben's, changes of status (not of readiness
+    alone), what is not routine, and everything on the last day. The short one: the moments
+    that matter (`worth_telling`). Keeps each runner's last state and the last
+    question about a weigh-in they were asked, for the replay."""
 
-    def __init__(self, topics: Topics, screen: Screen, hello_topic: str) -> None:
-        super().__init__(topics, screen, hello_topic)
+    def __init__(
+        self, topics: Topics, screen: Screen, hello_topic: str, *, full: bool = False
+    ) -> None:
+        super().__init__(topics, screen, hello_topic, full=full)
         self._states: dict[str, dict[str, object]] = {}
         self._asked: dict[str, dict[str, object]] = {}  # by athlete: the question's data
         self._asked_titles: set[str] = set()  # a question told once in full, then by title
@@ -122,9 +130,18 @@ class HouseholdWatcher(Watcher):
                 self.screen.event(when, f"← {kind}", title, who=self.who(athlete))
                 return
             self._asked_titles.add(title)
-        elif athlete == BEN and kind in ROUTINE and _day(when) != SAMPLE_END:
+        elif self.full and athlete == BEN and kind in ROUTINE and _day(when) != SAMPLE_END:
             return
         super().notification(athlete, when, data)
+
+    def worth_telling(self, athlete: str, when: datetime, data: dict[str, object]) -> bool:
+        """The `MOMENTS` (but Anna's pain, told in her own demo: this story is the two
+        runners'), and the last day's morning reports: the day one rests while the other
+        trains."""
+        kind = data.get("event_type")
+        if kind == "morning":
+            return _day(when) == SAMPLE_END
+        return kind in MOMENTS and kind != PAIN
 
     def state(self, athlete: str, when: datetime, data: dict[str, object]) -> None:
         with self._memo:
@@ -168,12 +185,12 @@ class HouseholdReplay(Replay):
         if not isinstance(asked, str):
             raise DemoError("restday did not ask whose the weigh-in that fits no band was")
         topic = self.topics.of_athlete(whose).assign_set
-        self.say(step.at, whose, "→ assign", f"{asked} to {topic}")
+        self.tell(step.at, whose, "→ assign", f"{asked} to {topic}")
         before = self.watcher.state_of(whose)
         self.publish(topic, asked.encode(), "scale", "an assignment")
         after = self.watcher.state_of(whose)
         text = f"{_weight(after)} kg is his now (was {_weight(before)} kg)"
-        self.say(step.at, whose, "← state", f"{text}: {verdict_text(verdict_of(after))}")
+        self.tell(step.at, whose, "← state", f"{text}: {verdict_text(verdict_of(after))}")
 
 
 def _weight(state: dict[str, object]) -> str:

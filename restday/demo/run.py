@@ -4,10 +4,13 @@ A broker of its own (`demo_broker`: mosquitto if installed, else amqtt; `--broke
 $RESTDAY_DEMO_BROKER chooses), a temporary store, a generated config (athlete `demo`,
 Europe/Berlin, a generic scale and sleep tracker, no Strava account) and the real `Service` on a
 `FixedClock`, fed the story of `restday.demo.data` by `demo_story.Replay`. The watcher prints
-every notification and change of status as it arrives, then the final recommendation with its
-reasons. Then everything stops and the temporary folder goes; with `--keep`, the broker and the
-service stay up (the clock going on in real time) until Ctrl-C or SIGTERM. With `--household`,
-two runners share the service and a scale (`restday.demo.household`).
+the moments that matter as they arrive (the first rest day and why, the hydration warning, the
+first morning report of each status, with the inputs that led to them), then the final
+recommendation with its top reasons (`restday.demo.summary`); with `--full`, every input,
+notification and change of status, and the recommendation as `restday status` prints it. Then
+everything stops and the temporary folder goes; with `--keep`, the broker and the service stay
+up (the clock going on in real time) until Ctrl-C or SIGTERM. With `--household`, two runners
+share the service and a scale (`restday.demo.household`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ from types import FrameType
 from typing import TextIO
 
 from restday.cli.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_SIGNAL_BASE
-from restday.cli.report import status_text
 from restday.clock import FixedClock
 from restday.config import (
     AthleteConfig,
@@ -43,8 +45,9 @@ from restday.daemon.service import Service
 from restday.demo import broker as demo_broker
 from restday.demo import data as demo_data
 from restday.demo import household as demo_household
+from restday.demo import summary as demo_summary
 from restday.demo.sample import SAMPLE_TZ, sample_activities
-from restday.demo.screen import RULE, Screen
+from restday.demo.screen import Screen
 from restday.demo.story import DemoError, Replay
 from restday.demo.watch import Tap, Watcher
 from restday.integrations.mqtt import MqttLink
@@ -64,8 +67,15 @@ KEEP_TICK_S = 1.0  # --keep: the clock moves on and signals are checked this oft
 
 
 def main(args: argparse.Namespace) -> int:
-    """`restday demo [--keep] [--household] [--broker KIND] [-v]`, from the command line."""
-    return run(keep=args.keep, broker=args.broker, verbose=args.verbose, household=args.household)
+    """`restday demo [--full] [--keep] [--household] [--broker KIND] [-v]`, from the command
+    line."""
+    return run(
+        keep=args.keep,
+        broker=args.broker,
+        verbose=args.verbose,
+        household=args.household,
+        full=args.full,
+    )
 
 
 def run(
@@ -74,10 +84,12 @@ def run(
     broker: str | None = None,
     verbose: bool = False,
     household: bool = False,
+    full: bool = False,
     out: TextIO | None = None,
 ) -> int:
     """The demo; the exit code. `broker`: auto, mosquitto, amqtt (None: $RESTDAY_DEMO_BROKER);
-    `household`: two runners and a shared scale instead of the one sample runner."""
+    `household`: two runners and a shared scale instead of the one sample runner; `full`: every
+    event (else the moments that matter); `verbose`: debug logs."""
     root = logging.getLogger()
     level = root.level
     if not verbose:
@@ -100,7 +112,7 @@ def run(
                 print(f"restday demo: {exc}", file=sys.stderr)
                 return EXIT_FAILURE
             try:
-                finished = _play(chosen, Path(folder), screen, stop, keep, household)
+                finished = _play(chosen, Path(folder), screen, stop, keep, household, full)
             except DemoError as exc:
                 print(f"restday demo: {exc}", file=sys.stderr)
                 return EXIT_FAILURE
@@ -125,16 +137,19 @@ def _play(
     stop: threading.Event,
     keep: bool,
     household: bool,
+    full: bool,
 ) -> bool:
     """Whether the story was told to its end (not cut short by a signal or a closed pipe)."""
     story = demo_data.build(sample_activities(), clock_time.fromisoformat(MORNING_REPORT))
     clock = FixedClock(story.start)
     if household:
         config = demo_household.config(broker.host, broker.port, folder, MORNING_REPORT)
-        watcher: Watcher = demo_household.HouseholdWatcher(Topics.of(config), screen, HELLO_TOPIC)
+        watcher: Watcher = demo_household.HouseholdWatcher(
+            Topics.of(config), screen, HELLO_TOPIC, full=full
+        )
     else:
         config = demo_config(broker.host, broker.port, folder)
-        watcher = Watcher(Topics.of(config), screen, HELLO_TOPIC)
+        watcher = Watcher(Topics.of(config), screen, HELLO_TOPIC, full=full)
     topics = Topics.of(config)
     watching = _client(config, "watcher", clock, watcher.on_message, watcher.subscriptions)
     devices = _client(config, "devices", clock, lambda msg: msg.ack(), [])
@@ -142,7 +157,7 @@ def _play(
     devices.start()
     try:
         _greet(watcher, devices)
-        _header(screen, broker, household)
+        _header(screen, broker, household, full)
         service = Service(config, clock=clock, ha_listening_grace_s=0.0)  # no HA here
         watched = [t for a in topics.athletes for t in (a.state, a.notification)]
         tap = Tap(service.worker.publisher.out, watched)
@@ -156,7 +171,11 @@ def _play(
                 if stop.is_set() or screen.closed:
                     return False
                 replay.play(step)
-            (demo_household.summary if household else _summary)(screen, service)
+            if household:
+                demo_household.summary(screen, service)
+            else:
+                rec, tz = service.worker.recommendation, service.config.athlete.timezone
+                demo_summary.final(screen, rec, tz, full)
             if keep:
                 _keep(screen, broker, config, clock, stop)
         finally:
@@ -215,28 +234,9 @@ def _greet(watcher: Watcher, devices: MqttLink) -> None:
             devices.publish(HELLO_TOPIC, b"hello")
 
 
-def _header(screen: Screen, broker: demo_broker.DemoBroker, household: bool) -> None:
+def _header(screen: Screen, broker: demo_broker.DemoBroker, household: bool, full: bool) -> None:
     where = f"MQTT broker: {broker.name} on {broker.host}:{broker.port}, for this demo only."
-    if household:
-        demo_household.header(screen, where)
-        return
-    screen.line("restday demo: ten weeks of a sample runner, replayed through the real service.")
-    screen.line(where)
-    screen.line("  → what the sleep tracker, the scale, Strava and Home Assistant send restday")
-    screen.line("  ← what restday publishes: notifications, and each change of status")
-    screen.line()
-
-
-def _summary(screen: Screen, service: Service) -> None:
-    rec = service.worker.recommendation
-    if rec is None:
-        return
-    screen.line()
-    screen.line(RULE)
-    screen.line("The final recommendation, as `restday status` and Home Assistant show it:")
-    screen.line()
-    screen.line(status_text(rec, service.config.athlete.timezone))
-    screen.line(RULE)
+    (demo_household.header if household else demo_summary.header)(screen, where, full)
 
 
 def _keep(

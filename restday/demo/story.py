@@ -5,7 +5,10 @@ weigh-ins and pain published over MQTT by the demo's device client, activities a
 results on the worker's queue, the scheduler's ticks likewise. Before the clock moves on it
 waits until the worker handled the step and the `Watcher` received everything the service
 published about it (counted on the way out by `Tap`), so every printed line carries the time it
-belongs to. Each step is an athlete's (a household has several: `restday.demo.household`).
+belongs to. Each step is an athlete's (a household has several: `restday.demo.household`). An
+input's line is printed at once in the full story (`restday demo --full`); in the short one it
+is held until restday says something worth telling about it, and dropped at the next step; a
+caption waits for the next line printed.
 """
 
 from __future__ import annotations
@@ -63,6 +66,15 @@ class Replay:
         self._run_km = dict.fromkeys(self.athletes, 0.0)
 
     def say(self, at: datetime, athlete: str | None, tag: str, text: str) -> None:
+        """An input's line: printed in the full story, held in the short one (`Screen.hold`)."""
+        who = self.watcher.who(athlete)
+        if self.watcher.full:
+            self.watcher.screen.event(at, tag, text, who=who)
+        else:
+            self.watcher.screen.hold(at, tag, text, who=who)
+
+    def tell(self, at: datetime, athlete: str | None, tag: str, text: str) -> None:
+        """A line printed in either story."""
         self.watcher.screen.event(at, tag, text, who=self.watcher.who(athlete))
 
     def strava_athlete(self, athlete: str, run_km: float) -> dict[str, object]:
@@ -158,8 +170,10 @@ class Replay:
         self._put(result, "the first sync")
 
     def play(self, step: demo_data.Step) -> None:
+        self.watcher.screen.drop()  # the step before's input: nothing came of it worth telling
         if step.caption:
-            self.watcher.screen.caption(demo_data.local_day(step.at), step.caption)
+            day = demo_data.local_day(step.at)
+            self.watcher.screen.caption(day, step.caption, held=not self.watcher.full)
             return
         self.clock.set(step.at)
         whose = step.athlete or self.athletes[0]

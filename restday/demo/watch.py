@@ -1,7 +1,8 @@
 """What the demo watches: the service's states and notifications as the broker delivers them
 (`Watcher`), and as the service sends them (`Tap`): the replay waits until the two agree.
 
-`Watcher` prints each notification and each change of status as it arrives; a household's
+`Watcher` prints each notification and each change of status as it arrives (`full`, for
+`restday demo --full`), or only the moments that matter (`worth_telling`); a household's
 (`household.HouseholdWatcher`) names whose each line is and prints less of the second runner.
 """
 
@@ -18,15 +19,25 @@ from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics
 
 Verdict = tuple[str, int, tuple[str, ...]]  # status, readiness, the rules above info
+ROUTINE = frozenset({"morning", "post_run"})  # what restday says every day, or after every run
+REST_DAY = "rest_day"
+# What the short story tells whenever restday says it (not worn shoes, say: a story of its own).
+MOMENTS = frozenset({REST_DAY, "hydration", "pain", "unassigned_weigh_in"})
+SAME_REASONS = "Why: as the rest day notice above says."  # a morning report's reasons, once told
 
 
 class Watcher:
     """Follows each athlete's state and notification topics: prints what changed, counts what
-    arrived. A household's watcher (`household.HouseholdWatcher`) names whose each line is."""
+    arrived. `full`: every notification and change of status; else the short story's
+    notifications only (`worth_telling`). A household's watcher (`household.HouseholdWatcher`)
+    names whose each line is."""
 
-    def __init__(self, topics: Topics, screen: Screen, hello_topic: str) -> None:
+    def __init__(
+        self, topics: Topics, screen: Screen, hello_topic: str, *, full: bool = False
+    ) -> None:
         self.topics = topics
         self.screen = screen
+        self.full = full
         self._whose: dict[str, str] = {}  # state or notification topic → athlete id
         for t in topics.athletes:
             self._whose |= {t.state: t.athlete, t.notification: t.athlete}
@@ -37,6 +48,8 @@ class Watcher:
         self._lock = threading.Lock()
         self._received = 0
         self._last: dict[str, Hashable] = {}  # by athlete: what their last status line showed
+        self._mornings: dict[str, set[str]] = {}  # by athlete: the statuses of reports shown
+        self._told: dict[str, str] = {}  # by athlete: the last rest day notice's reasons shown
 
     def received(self) -> int:
         with self._lock:
@@ -71,12 +84,46 @@ class Watcher:
             self.state(athlete, msg.received_at, data)
 
     def notification(self, athlete: str, when: datetime, data: dict[str, object]) -> None:
-        """Print a notification: its type, title and message."""
-        tag, title = f"← {data.get('event_type')}", str(data.get("title"))
-        self.screen.event(when, tag, title, str(data.get("message")), who=self.who(athlete))
+        """Print a notification: its type, title and message. The short story prints those
+        `worth_telling`, and a morning report's reasons that a rest day notice just gave as
+        `SAME_REASONS`."""
+        kind, message = data.get("event_type"), str(data.get("message"))
+        if not self.full:
+            if not self.worth_telling(athlete, when, data):
+                return
+            message = self._unrepeated(athlete, kind, message)
+        tag, title = f"← {kind}", str(data.get("title"))
+        self.screen.event(when, tag, title, message, who=self.who(athlete))
+
+    def worth_telling(self, athlete: str, when: datetime, data: dict[str, object]) -> bool:
+        """The short story's notifications: the `MOMENTS` (a rest day and why, a hydration
+        warning, pain, a weigh-in nobody's), and the first morning report of each status (a
+        good day's, an easy day's, a rest day's)."""
+        kind = data.get("event_type")
+        if kind in MOMENTS:
+            return True
+        if kind != "morning":
+            return False
+        status = str(_field(data, "status"))
+        shown = self._mornings.setdefault(athlete, set())
+        if status in shown:
+            return False
+        shown.add(status)
+        return True
+
+    def _unrepeated(self, athlete: str, kind: object, message: str) -> str:
+        if kind == REST_DAY:
+            self._told[athlete] = message
+        told = self._told.get(athlete, "")
+        if kind == "morning" and told and message.endswith(told) and message != told:
+            return message[: -len(told)] + SAME_REASONS
+        return message
 
     def state(self, athlete: str, when: datetime, data: dict[str, object]) -> None:
-        """Print a state whose verdict changed (`shown`); the metrics alone moving is not news."""
+        """Print a state whose verdict changed (`shown`); the metrics alone moving is not news.
+        The short story prints none."""
+        if not self.full:
+            return
         verdict = verdict_of(data)
         shown = self.shown(athlete, verdict)
         if self._last.get(athlete) == shown:
@@ -87,6 +134,12 @@ class Watcher:
     def shown(self, athlete: str, verdict: Verdict) -> Hashable:
         """What of a verdict is news when it changes: all of it."""
         return verdict
+
+
+def _field(notification: dict[str, object], key: str) -> object:
+    """A field of a notification's `data`, None without it."""
+    data = notification.get("data")
+    return data.get(key) if isinstance(data, dict) else None
 
 
 def verdict_of(state: dict[str, object]) -> Verdict:
