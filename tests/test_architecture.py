@@ -83,6 +83,19 @@ NEVERS: dict[str, tuple[str, ...]] = {
     "sync": ("restday.daemon", "restday.cli", "stravalib", "requests"),
     # The domain types: plain values that everything else builds on.
     "models": ("restday",),
+    # The add-on only translates options into a config and starts restday: the broker comes
+    # from the Supervisor through run.sh, and its only HTTP is Strava's, through the client.
+    "addon": (
+        "paho",
+        "sqlite3",
+        "socket",
+        "http",
+        "urllib.request",
+        "requests",
+        "stravalib",
+        "restday.store",
+        "restday.rules",
+    ),
 }
 
 
