@@ -2,14 +2,15 @@
 
 matplotlib is an optional extra (`pip install 'restday[plot]'`), imported only here and only
 when a chart is drawn, on the Agg canvas: no display, no pyplot state. Every number drawn comes
-from the day's `Recommendation` (what the rules saw), except the weigh-ins, drawn as measured.
+from the day's `Recommendation` (what the rules saw), except the weigh-ins and pain reports,
+drawn as measured. The words are a runner's: "7-day average", "load ratio", "see a doctor".
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,15 +21,19 @@ from restday.models import History, Recommendation, Status
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 INSTALL_HINT = (
     "restday: --plot needs matplotlib, which is not installed: "
     "install it with pip install 'restday[plot]'"
 )
 
-FIGURE_IN = (16.0, 12.0)  # inches; at DPI: 1600×1200 px
+FIGURE_IN = (16.0, 13.5)  # inches; at DPI: 1600×1350 px
 DPI = 100
-PANEL_HEIGHTS = (3.0, 2.0, 1.8, 1.8, 1.6)  # load, ACWR, weekly km, sleep, weight
+PANEL_HEIGHTS = (3.0, 2.0, 1.8, 1.6, 1.8, 1.6)  # load, load ratio, weekly km, pain, sleep, weight
+PAIN_TOP = 10  # the pain scale: 0 (none) to 10
+PAIN_HEADROOM = 0.6  # above 10, so a report of 10 is not cut by the frame
+SEE_DOCTOR_SHADE = (0.835, 0.369, 0.0, 0.30)  # VERMILLION, light: the pain panel's doctor days
 ACWR_BAND = (0.8, 1.3)  # the "sweet spot" (Gabbett 2016)
 ACWR_CAUTION = 1.5  # RULES.md v2 defaults: above it a caution (Gabbett's "high risk") …
 ACWR_EASY = 2.0  # … above this a moderate finding, an easy day (the ratio is a weak predictor)
@@ -61,7 +66,7 @@ INK, MUTED, BAR_GREY, GRID = "#222222", "#777777", "#B8B8B8", "#DDDDDD"
 REST_SHADE = (0.0, 0.0, 0.0, 0.10)  # grey, readable in any colour vision and in print
 LOAD_UNITS = {
     "minutes": "sport-weighted minutes",
-    "trimp": "TRIMP",
+    "trimp": "heart-rate load",
     "suffer_score": "Strava relative effort",
 }
 
@@ -119,7 +124,20 @@ def render_history(
     history: History,
     title: str,
 ) -> None:
-    """Draw one recommendation a day (`days[i]` ↔ `recs[i]`, consecutive, oldest first).
+    """Draw one recommendation a day (`days[i]` ↔ `recs[i]`, consecutive, oldest first) into
+    the PNG file `path` (`history_figure`)."""
+    fig = history_figure(days, recs, history, title)
+    metadata = {"Title": title.replace("\n", " · ")}  # what image viewers show as its name
+    fig.savefig(path, format="png", dpi=DPI, facecolor="white", metadata=metadata)
+
+
+def history_figure(
+    days: Sequence[date],
+    recs: Sequence[Recommendation],
+    history: History,
+    title: str,
+) -> Figure:
+    """The chart of one recommendation a day (`days[i]` ↔ `recs[i]`, consecutive, oldest first).
 
     The x axis counts local calendar days from the first: day i spans [i, i + 1), so what the
     axis shows is the athlete's date whatever the zone of the computer that draws it.
@@ -136,12 +154,13 @@ def render_history(
     axes: Sequence[Axes] = fig.subplots(
         len(PANEL_HEIGHTS), 1, sharex=True, height_ratios=PANEL_HEIGHTS
     )
-    load_ax, acwr_ax, km_ax, sleep_ax, weight_ax = axes
+    load_ax, acwr_ax, km_ax, pain_ax, sleep_ax, weight_ax = axes
     centers = [i + 0.5 for i in range(len(days))]
     _load(load_ax, centers, recs)
     _legend(load_ax, frozenset(r.status for r in recs if r.rest_day_recommended))
     _acwr(acwr_ax, centers, recs)
     _weekly_km(km_ax, days, recs)
+    _pain(pain_ax, days, recs, history, tz)
     _sleep(sleep_ax, centers, recs)
     _weight(weight_ax, days, history, tz)
     for ax in axes:
@@ -149,8 +168,7 @@ def render_history(
         _style(ax)
     _date_axis(weight_ax, days, tz)
     fig.suptitle(title, fontsize=FONT_PT + 5, fontweight="bold", color=INK)
-    metadata = {"Title": title.replace("\n", " · ")}  # what image viewers show as its name
-    fig.savefig(path, format="png", dpi=DPI, facecolor="white", metadata=metadata)
+    return fig
 
 
 def _load(ax: Axes, x: list[float], recs: Sequence[Recommendation]) -> None:
@@ -161,23 +179,23 @@ def _load(ax: Axes, x: list[float], recs: Sequence[Recommendation]) -> None:
         _empty(ax, "no activities in these days")
         return
     ax.bar(x, [v.today_load for v in m], BAR_DAYS, color=BAR_GREY, label="daily load")
-    ax.plot(x, [_nan(v.acute_load) for v in m], color=ORANGE, lw=2.6, label="acute (7-day EWMA)")
-    ax.plot(x, [_nan(v.chronic_load) for v in m], color=BLUE, lw=2.6, label="chronic (28-day)")
+    ax.plot(x, [_nan(v.acute_load) for v in m], color=ORANGE, lw=2.6, label="7-day average")
+    ax.plot(x, [_nan(v.chronic_load) for v in m], color=BLUE, lw=2.6, label="28-day average")
     ax.set_ylim(bottom=0)
 
 
 def _acwr(ax: Axes, x: list[float], recs: Sequence[Recommendation]) -> None:
     values = [_nan(r.metrics.acwr) for r in recs]
     known = [v for v in values if not math.isnan(v)]
-    ax.set_ylabel("ACWR\n(acute ÷ chronic)")
+    ax.set_ylabel("load ratio\n(7-day ÷ 28-day)")
     if not known:
-        _empty(ax, "no ACWR yet: it needs a few weeks of activities")
+        _empty(ax, "no load ratio yet: it needs a few weeks of activities")
         return
     ax.axhspan(*ACWR_BAND, color=GREEN, alpha=0.18, lw=0, label="sweet spot 0.8–1.3")
     ax.axhline(ACWR_CAUTION, color=ORANGE, lw=1.6, ls="--", label=f"caution > {ACWR_CAUTION}")
     ax.axhline(ACWR_EASY, color=VERMILLION, lw=1.8, ls="--", label=f"easy day > {ACWR_EASY}")
     dots = len(x) <= MARKERS_UP_TO_DAYS
-    ax.plot(x, values, color=INK, lw=2.2, marker="o" if dots else "", ms=3.5, label="ACWR")
+    ax.plot(x, values, color=INK, lw=2.2, marker="o" if dots else "", ms=3.5, label="load ratio")
     if not math.isnan(today := values[-1]):  # where the eye looks first; kept off the line
         rising = len(values) < 2 or not values[-2] > today
         ax.annotate(
@@ -237,6 +255,57 @@ def _week_label(total: float, days: int, width_px: float) -> str:
     return number if width_px >= LABEL_PX_PER_CHAR * len(number) else ""
 
 
+def _pain(
+    ax: Axes,
+    days: Sequence[date],
+    recs: Sequence[Recommendation],
+    history: History,
+    tz: tzinfo,
+) -> None:
+    """The pain reports as made, on the 0–10 scale; the days restday said to see a doctor
+    shaded in vermillion."""
+    doctor = [i for i, rec in enumerate(recs) if rec.status is Status.SEE_DOCTOR]
+    for n, i in enumerate(doctor):
+        label = "see a doctor" if n == 0 else "_nolegend_"  # one legend entry for them all
+        ax.axvspan(i, i + 1, color=SEE_DOCTOR_SHADE, lw=0, zorder=0.5, label=label)
+    points = _in_window(((p.time, float(p.level)) for p in history.pains), days, tz)
+    ax.set_ylabel("pain\n(0–10)")
+    ax.set_ylim(0, PAIN_TOP + PAIN_HEADROOM)
+    ax.set_yticks(range(0, PAIN_TOP + 1, 2))
+    if points:
+        ax.plot(
+            [t for t, _ in points],
+            [level for _, level in points],
+            color=INK,
+            lw=1.6,
+            marker="o",
+            ms=6,
+            label="pain reports",
+        )
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            "no pain reported in these days",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=FONT_PT + 1,
+            color=MUTED,
+            style="italic",
+        )
+    _legend(ax)
+
+
+def _in_window(
+    readings: Iterable[tuple[datetime, float]], days: Sequence[date], tz: tzinfo
+) -> list[tuple[float, float]]:
+    """Readings at their place on the x axis (local days from the first), those in the window."""
+    origin = datetime.combine(days[0], time(0))  # naive local: midnights are whole days
+    points = [((t.astimezone(tz).replace(tzinfo=None) - origin) / ONE_DAY, v) for t, v in readings]
+    return [(x, v) for x, v in points if 0 <= x < len(days)]
+
+
 def _sleep(ax: Axes, x: list[float], recs: Sequence[Recommendation]) -> None:
     hours = [r.metrics.last_sleep_h for r in recs]
     nights = [(t, h) for t, h in zip(x, hours, strict=True) if h is not None]
@@ -268,12 +337,7 @@ def _sleep(ax: Axes, x: list[float], recs: Sequence[Recommendation]) -> None:
 
 
 def _weight(ax: Axes, days: Sequence[date], history: History, tz: tzinfo) -> None:
-    origin = datetime.combine(days[0], time(0))  # naive local: midnights are whole days
-    points = [
-        ((b.time.astimezone(tz).replace(tzinfo=None) - origin) / ONE_DAY, b.weight_kg)
-        for b in history.body
-    ]
-    points = [(x, kg) for x, kg in points if 0 <= x < len(days)]
+    points = _in_window(((b.time, float(b.weight_kg)) for b in history.body), days, tz)
     ax.set_ylabel("weight\n(kg)")
     if not points:
         _empty(ax, "no weigh-ins in these days")

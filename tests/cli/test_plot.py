@@ -1,25 +1,38 @@
-"""`restday history --plot FILE.png`: a real PNG of a readable size, or a message to act on."""
+"""`restday history --plot FILE.png`: a real PNG of a readable size, or a message to act on.
+
+What a chart shows is read from its matplotlib figure (`history_figure`, caught on its way to
+the file): the panels' labels and legends, the points drawn, the days shaded.
+"""
 
 from __future__ import annotations
 
+import json
 import struct
 import subprocess
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 
 from restday.cli import main
+from restday.cli import plot as plot_module
 from restday.cli.exit_codes import EXIT_FAILURE, EXIT_OK
 from restday.cli.plot import INSTALL_HINT
 from restday.cli.report import HISTORY_HEADER
 from restday.clock import FixedClock
 from restday.demo.sample import SAMPLE_END, SAMPLE_TZ
-from restday.models import BodyMeasurement, Hours, Kilograms, SleepSession
+from restday.models import BodyMeasurement, Hours, Kilograms, PainReport, SleepSession
 from restday.store import Store
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "strava-activities.json"
@@ -96,6 +109,62 @@ def evening_after_sample() -> FixedClock:
 def plot(config: Path, out: Path, days: int = 70) -> int:
     argv = ["history", "--days", str(days), "--plot", str(out), "--config", str(config)]
     return main(argv, clock=evening_after_sample())
+
+
+# The sample runner's knee in the last two weeks: (days before the sample's end, pain 0–10).
+# 9/10 is "see a doctor"; so are more than three report days in a row at 4 or more.
+KNEE = ((12, 2), (9, 3), (6, 5), (5, 6), (4, 5), (3, 5), (2, 9), (0, 4))
+PAIN_AT = time(19)
+
+
+@pytest.fixture
+def sore_knee(imported: Path, tmp_path: Path) -> Path:
+    """The imported config, with `KNEE`'s pain reports in the store."""
+    received = datetime.combine(SAMPLE_END, time(21), tzinfo=SAMPLE_TZ)
+    with Store.open(tmp_path / "restday.db") as store:
+        for back, level in KNEE:
+            at = datetime.combine(SAMPLE_END - timedelta(days=back), PAIN_AT, tzinfo=SAMPLE_TZ)
+            store.add_pain(PainReport(at, level), "{}", received)
+    return imported
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """The figures `restday history --plot` draws, as they go to their files."""
+    figures: list[Figure] = []
+    real: Callable[..., Figure] = plot_module.history_figure
+
+    def catch(*args: object) -> Figure:
+        figures.append(real(*args))
+        return figures[-1]
+
+    monkeypatch.setattr(plot_module, "history_figure", catch)
+    return figures
+
+
+def panel(fig: Figure, name: str) -> Axes:
+    """The panel whose y label starts with `name` ("pain", "training load" …)."""
+    found = [ax for ax in fig.axes if ax.get_ylabel().startswith(name)]
+    assert len(found) == 1, [ax.get_ylabel() for ax in fig.axes]
+    return found[0]
+
+
+def numbers(data: object) -> list[float]:
+    """A line's x or y data as floats."""
+    return [float(v) for v in np.asarray(data, dtype=float)]
+
+
+def legend_labels(ax: Axes) -> list[str]:
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def statuses(config: Path, days: int, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Each day's status, oldest first, as `restday history --json` tells them."""
+    capsys.readouterr()
+    argv = ["history", "--days", str(days), "--json", "--config", str(config)]
+    assert main(argv, clock=evening_after_sample()) == EXIT_OK
+    return [json.loads(line)["status"] for line in capsys.readouterr().out.splitlines()]
 
 
 def test_sample_athlete_chart_is_a_readable_png_titled_with_name_dates_and_status(
@@ -193,3 +262,79 @@ def test_a_path_it_cannot_write_fails_with_what_to_do(
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "missing").exists()
     assert not (tmp_path / "out.jpg").exists()
+
+
+def test_pain_reports_are_drawn_as_made_on_a_0_to_10_panel_of_their_own(
+    sore_knee: Path, tmp_path: Path, drawn: list[Figure]
+) -> None:
+    days = 28
+    assert plot(sore_knee, tmp_path / "pain.png", days) == EXIT_OK
+    (fig,) = drawn
+    pain = panel(fig, "pain")
+    assert pain.get_ylabel() == "pain\n(0–10)"
+    low, high = pain.get_ylim()
+    assert low == 0
+    assert 10 <= high < 11
+    assert list(pain.get_yticks()) == [0, 2, 4, 6, 8, 10]
+    (line,) = pain.get_lines()
+    assert numbers(line.get_ydata()) == [level for _, level in KNEE]
+    at_19 = 19 / 24  # each report at its own time: day i of the window spans [i, i + 1)
+    expected_x = [days - 1 - back + at_19 for back, _ in KNEE]
+    assert numbers(line.get_xdata()) == pytest.approx(expected_x)
+    assert "pain reports" in legend_labels(pain)
+    assert_readable_chart(read_png(tmp_path / "pain.png"))
+
+
+def test_see_a_doctor_days_are_shaded_in_their_own_colour_on_the_pain_panel(
+    sore_knee: Path,
+    tmp_path: Path,
+    drawn: list[Figure],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    days = 28
+    status = statuses(sore_knee, days, capsys)
+    doctor_days = [i for i, s in enumerate(status) if s == "see_doctor"]
+    assert doctor_days  # the 9/10, and the four report days in a row at 4 or more
+    assert "rest" in status  # a rest day too, drawn in the grey of every panel
+    assert plot(sore_knee, tmp_path / "doctor.png", days) == EXIT_OK
+    pain = panel(drawn[0], "pain")
+    from matplotlib.patches import Rectangle  # what `axvspan` draws
+
+    colour = plot_module.SEE_DOCTOR_SHADE
+    shaded = sorted(
+        round(patch.get_x())
+        for patch in pain.patches
+        if isinstance(patch, Rectangle) and tuple(patch.get_facecolor()) == pytest.approx(colour)
+    )
+    assert shaded == doctor_days
+    assert "see a doctor" in legend_labels(pain)
+
+
+def test_a_runner_who_never_reported_pain_is_told_so_on_the_pain_panel(
+    imported: Path, tmp_path: Path, drawn: list[Figure]
+) -> None:
+    assert plot(imported, tmp_path / "none.png") == EXIT_OK
+    pain = panel(drawn[0], "pain")
+    assert pain.get_lines() == []
+    assert [t.get_text() for t in pain.texts] == ["no pain reported in these days"]
+    assert pain.get_ylim()[0] == 0  # the scale stays, empty
+
+
+def test_every_word_on_the_chart_is_a_runners(
+    sore_knee: Path, tmp_path: Path, drawn: list[Figure]
+) -> None:
+    assert plot(sore_knee, tmp_path / "words.png") == EXIT_OK
+    (fig,) = drawn
+    title = fig.get_suptitle()
+    assert title.startswith("Sample Runner — ")  # the chart names whose it is
+    words = [title, *(t.get_text() for t in fig.texts)]
+    for ax in fig.axes:
+        words += [ax.get_ylabel(), ax.get_xlabel(), *legend_labels(ax)]
+        words += [t.get_text() for t in ax.texts]
+        words += [t.get_text() for t in ax.get_xticklabels()]
+    text = "\n".join(words)
+    for jargon in ("EWMA", "ACWR", "acute", "chronic", "TSB", "TRIMP", "see_doctor"):
+        assert jargon not in text, jargon
+    load = legend_labels(panel(fig, "training load"))
+    assert {"7-day average", "28-day average", "daily load"} <= set(load)
+    assert panel(fig, "load ratio").get_ylabel() == "load ratio\n(7-day ÷ 28-day)"
