@@ -23,10 +23,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails
 
 from restday.config.errors import problem, reject
 from restday.config.keyed import RuleOverrides, WeightBands
 from restday.config.timezones import host_timezone, is_timezone
+from restday.integrations.ha_statestream import PARTS
 from restday.rules.settings import Sex
 
 MASK = "********"  # what a secret shows as
@@ -45,6 +47,12 @@ TOPIC_WILDCARDS = ("+", "#")
 FIRST_PRINTABLE = 0x20  # characters below this (and DEL) have no place in a topic
 DELETE = 0x7F
 MAX_TOPIC_BYTES = 1024  # far below MQTT's 65,535; a longer topic is a mistake
+ENTITY_SUBTOPICS = (*PARTS, "last_updated")  # what mqtt_statestream adds to an entity's topic
+ENTITY_LEVELS = 3  # <base_topic>/<domain>/<object_id>
+ENTITY_TOPIC_SHAPE = (
+    "<base_topic>/<domain>/<object_id> (mqtt_statestream's), such as "
+    "homeassistant_statestream/sensor/anna_weight"
+)
 URL_SCHEMES = ("http", "https")
 OWN_APP_NEEDS = "is required with %s: an athlete's own Strava application needs both"
 STRAVA_NOT_CONFIGURED = (  # one sentence for the CLI's error, the service's log, the client's
@@ -208,26 +216,70 @@ class ScalePreset(StrEnum):
     GENERIC = "generic"
     XIAOMI_MI_SCALE = "xiaomi_mi_scale"
     OPENSCALE = "openscale"
+    HA_STATESTREAM = "ha_statestream"
 
 
 class SleepPreset(StrEnum):
     GENERIC = "generic"
     SLEEP_AS_ANDROID = "sleep_as_android"
+    HA_STATESTREAM = "ha_statestream"
+
+
+def _entity_topic(topic: str) -> str | None:
+    """Why `topic` is not a Home Assistant entity's base topic under mqtt_statestream's
+    base_topic (`<base_topic>/<domain>/<object_id>`), or None if it is one."""
+    levels = topic.split("/")
+    if levels[-1] in ENTITY_SUBTOPICS:
+        return f"must be the entity's base topic, without /{levels[-1]}"
+    if len(levels) < ENTITY_LEVELS:
+        return f"must be a Home Assistant entity's topic {ENTITY_TOPIC_SHAPE}"
+    return None
 
 
 class ScaleInput(_Section):
     """A `[[scale]]`: its weigh-ins go to `athlete`, or by weight to one of `assign`'s bands;
-    with a single athlete configured, to that athlete (`Config.scale_athletes`)."""
+    with a single athlete configured, to that athlete (`Config.scale_athletes`). With the
+    `ha_statestream` preset, `topic` is an entity's base topic."""
 
     topic: Topic
     preset: ScalePreset = ScalePreset.GENERIC
     athlete: Slug | None = None
     assign: WeightBands = Field(default_factory=WeightBands)
 
+    @model_validator(mode="after")
+    def _entity(self) -> Self:
+        why = _entity_topic(self.topic) if self.preset == ScalePreset.HA_STATESTREAM else None
+        if why is not None:
+            reject(type(self), [problem(("topic",), why, self.topic)])
+        return self
+
 
 class SleepInput(_Section):
-    """A `[[sleep]]`: its nights are `athlete`'s (required with several athletes)."""
+    """A `[[sleep]]`: its nights are `athlete`'s (required with several athletes). With the
+    `ha_statestream` preset, `topic` is an entity's base topic; with any preset, the nights
+    may take their HRV and resting heart rate from entities (`hrv_topic`, `resting_hr_topic`,
+    their base topics)."""
 
     topic: Topic
     preset: SleepPreset = SleepPreset.GENERIC
     athlete: Slug | None = None
+    hrv_topic: Topic | None = None
+    resting_hr_topic: Topic | None = None
+
+    @model_validator(mode="after")
+    def _entities(self) -> Self:
+        errors: list[InitErrorDetails] = []
+        if self.preset == SleepPreset.HA_STATESTREAM and (why := _entity_topic(self.topic)):
+            errors.append(problem(("topic",), why, self.topic))
+        seen = {self.topic: "topic"}
+        for key in ("hrv_topic", "resting_hr_topic"):
+            topic = getattr(self, key)
+            if topic is None:
+                continue
+            if (why := _entity_topic(topic)) is not None:
+                errors.append(problem((key,), why, topic))
+            elif topic in seen:
+                errors.append(problem((key,), f"must not be the same topic as {seen[topic]}"))
+            seen.setdefault(topic, key)
+        reject(type(self), errors)
+        return self

@@ -3,14 +3,17 @@
 The service's own: `<base>/status` (shared by every athlete) and Home Assistant's birth topic.
 Each athlete's, under `<base>/<a>/`: state, notification, diagnostics, the pain echo, and the
 commands pain/set, sync/set and assign/set. The inputs (scales, sleep trackers) are topics of
-the devices, each read by its preset.
+the devices, each read by its preset; a Home Assistant entity (`ha_statestream`, and a sleep
+input's `hrv_topic` and `resting_hr_topic`) is three: its state, last_changed and unit, in the
+order the broker should replay them (a night's HRV and resting HR before the night).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from restday.config import Config
+from restday.config import Config, ScaleInput, SleepInput
+from restday.integrations.ha_statestream import PRESET, subtopics
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +55,12 @@ class Topics:
     scale: dict[str, str]  # in: topic → preset
     sleep: dict[str, str]  # in: topic → preset
     shared_scale: bool = False  # a scale with weight bands: the athletes' assign commands
+    inputs: tuple[str, ...] = ()  # in: what the scales and sleep inputs are read from
 
     @classmethod
     def of(cls, config: Config) -> Topics:
         base = config.mqtt.base_topic
+        inputs: list[ScaleInput | SleepInput] = [*config.scale, *config.sleep]
         return cls(
             status=f"{base}/status",
             ha_status=f"{config.mqtt.discovery_prefix}/status",
@@ -63,6 +68,7 @@ class Topics:
             shared_scale=any(s.assign.bands() for s in config.scale),
             scale={s.topic: str(s.preset) for s in config.scale},
             sleep={s.topic: str(s.preset) for s in config.sleep},
+            inputs=tuple(topic for each in inputs for topic in _read_from(each)),
         )
 
     def of_athlete(self, athlete: str) -> AthleteTopics:
@@ -103,5 +109,20 @@ class Topics:
         commands = [topic for a in self.athletes for topic in (a.pain_set, a.sync_set)]
         if self.shared_scale:
             commands += [a.assign_set for a in self.athletes]
-        topics = [*commands, self.ha_status, *self.scale, *self.sleep]
+        topics = [*commands, self.ha_status, *(self.inputs or (*self.scale, *self.sleep))]
         return list(dict.fromkeys(topics))
+
+
+def entities_of(each: ScaleInput | SleepInput) -> tuple[str, ...]:
+    """The Home Assistant entities an input reads (base topics): a sleep input's HRV and
+    resting-HR entities first, then its own topic with the `ha_statestream` preset."""
+    extras = (each.hrv_topic, each.resting_hr_topic) if isinstance(each, SleepInput) else ()
+    own = (each.topic,) if each.preset == PRESET else ()
+    return (*(t for t in extras if t is not None), *own)
+
+
+def _read_from(each: ScaleInput | SleepInput) -> tuple[str, ...]:
+    """The topics an input is read from, in the order the broker should replay them."""
+    entities = entities_of(each)
+    own = () if each.topic in entities else (each.topic,)
+    return (*(t for e in entities for t in subtopics(e)), *own)
