@@ -1,5 +1,15 @@
 """Scale, sleep, pain and sync messages: parsed by their preset, stored and counted.
 
+Home Assistant entities (`ha_statestream`) come as three topics each (state, last_changed,
+unit): ha_statestream.py pairs them into one reading, which is stored, counted or refused as
+a message is. A state is held in memory until its companions arrive, acknowledged meanwhile
+(the broker keeps it retained: after a restart it is replayed and paired again); a state whose
+companions stay away is read when a later message of any entity shows PAIRING_WINDOW passed
+(`expire` reads them all at once, for a tick). What was paired is undone with the transaction
+around it (`undone`). A sleep input's nights take their HRV and resting heart rate from its
+`hrv_topic` and `resting_hr_topic` entities, when near (`ha_statestream.with_extras`): the
+input's last night is stored again with them.
+
 Every message ends acknowledged, whatever it carries. Bad input never stops the service: a
 payload the preset cannot read, for whatever reason (any exception of the parsers is a
 rejection), is logged once at WARNING with the reason, counted in the store (so the
@@ -15,6 +25,7 @@ durable.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -26,8 +37,11 @@ from restday.config import Config, ScaleInput, SleepInput
 from restday.daemon.assignment import assign
 from restday.daemon.stored import Stored
 from restday.integrations import devices
+from restday.integrations import ha_statestream as ha
+from restday.integrations.ha_statestream import Extra, Night, Pairing, Reading
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import Topics
+from restday.integrations.payload_json import payload_text
 from restday.integrations.sleep_as_android import SleepAsAndroid
 from restday.models import BodyMeasurement, SleepSession
 from restday.store import Store, StoreError
@@ -67,6 +81,46 @@ MAX_REASON_CHARS = 300  # of an exception's text in a rejection's reason (a 5,00
 
 
 Command = tuple[Literal["pain", "sync", "assign"], str]  # what a command topic does, for whom
+Role = Literal["weight", "night", "hrv", "resting_hr"]  # what a Home Assistant entity gives
+
+
+@dataclass(frozen=True, slots=True)
+class _Entity:
+    """A Home Assistant entity an input reads: a scale's weight, a sleep input's nights, or
+    their HRV or resting heart rate."""
+
+    role: Role
+    scale: ScaleInput | None = None
+    sleep: SleepInput | None = None
+
+    @property
+    def kind(self) -> str:
+        return "scale" if self.role == "weight" else "sleep"
+
+
+def _entities(config: Config) -> dict[str, _Entity]:
+    """Every Home Assistant entity the inputs read, by base topic."""
+    found: dict[str, _Entity] = {}
+    for scale in config.scale:
+        if scale.preset == ha.PRESET:
+            found[scale.topic] = _Entity("weight", scale=scale)
+    for sleep in config.sleep:
+        if sleep.hrv_topic is not None:
+            found[sleep.hrv_topic] = _Entity(ha.HRV, sleep=sleep)
+        if sleep.resting_hr_topic is not None:
+            found[sleep.resting_hr_topic] = _Entity(ha.RESTING_HR, sleep=sleep)
+        if sleep.preset == ha.PRESET:
+            found[sleep.topic] = _Entity("night", sleep=sleep)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _HaMemory:
+    """What the handler holds of Home Assistant entities, as it was (to undo a transaction)."""
+
+    pairing: ha.PairingSnapshot
+    nights: dict[str, Night]
+    extras: dict[tuple[str, str], Extra]
 
 
 class InputFailed(Exception):
@@ -95,8 +149,18 @@ class InputHandler:
                 t.sync_set: ("sync", t.athlete),
                 t.assign_set: ("assign", t.athlete),
             }
-        self._scales = {s.topic: s for s in config.scale}
-        self._sleeps = {s.topic: s for s in config.sleep}
+        self._entities = _entities(config)
+        self._ha_topics = {  # topic → (entity, part)
+            topic: (entity, part)
+            for entity in self._entities
+            for part, topic in zip(ha.PARTS, ha.subtopics(entity), strict=True)
+        }
+        self._scales = {s.topic: s for s in config.scale if s.preset != ha.PRESET}
+        self._sleeps = {s.topic: s for s in config.sleep if s.preset != ha.PRESET}
+        self._pairing = Pairing(self._entities)
+        self._nights: dict[str, Night] = {}  # a sleep input's last night, by its topic
+        self._extras: dict[tuple[str, str], Extra] = {}  # (sleep topic, HRV or RESTING_HR)
+        self._ha_saved: _HaMemory | None = None  # as it was before the open transaction
         self._last_weight = last_weight
         self._assigned_kg: dict[str, tuple[datetime, float]] = {}  # by this handler, since
         self._zones = {a: config.profile(a).timezone for a in config.athlete_ids()}
@@ -118,6 +182,9 @@ class InputHandler:
         if kind is None:
             log.debug("ignored a message on %s: not a topic restday reads", msg.topic)
             return "ignored"
+        if self._entities and self._ha_saved is None:
+            self._ha_saved = self._ha_memory()
+        before = self._ha_memory() if alone and self._entities else None
         rejected: devices.InputRejected | None = None
         try:
             with self._store.savepoint() if alone else nullcontext():
@@ -126,13 +193,15 @@ class InputHandler:
                 except devices.InputRejected as exc:  # what was written before it stands
                     rejected, outcome = exc, "rejected"  # (a sleep tracker's state, say)
                     self._refuse(kind, msg, str(exc))
-                if outcome == "duplicate":
-                    self._store.bump(kind, "duplicates")
+                if outcome == "duplicate" and msg.topic not in self._ha_topics:
+                    self._store.bump(kind, "duplicates")  # a reading counts its own
         except StoreError:
             raise
         except Exception as exc:  # a bug of restday's: told once per cause, never a jam
             if not alone:
                 raise InputFailed(msg.topic) from exc
+            if before is not None:
+                self._ha_restore(before)
             self._refuse(kind, msg, f"restday failed on it: {_short(exc)}")
             self._untold.append(functools.partial(self._tell_failed, kind, msg, exc))
             return "rejected"
@@ -144,12 +213,26 @@ class InputHandler:
         """The transaction around the messages handled so far committed: log what they were
         refused for (not before: a message the store could not take is held and tried again)."""
         untold, self._untold = self._untold, []
+        self._ha_saved = None
         for tell in untold:
             tell()
 
     def undone(self) -> None:
         """The transaction around them was undone: nothing of it happened, nothing to say."""
         self._untold.clear()
+        if self._ha_saved is not None:
+            self._ha_restore(self._ha_saved)
+            self._ha_saved = None
+
+    def expire(self, now: datetime) -> list[Stored | Outcome]:
+        """Every Home Assistant state whose companions stayed away past PAIRING_WINDOW at
+        `now`, read with what it has and stored (in the caller's transaction, followed by
+        `committed` or `undone`), for a tick of the worker's."""
+        if not self._pairing.waiting:
+            return []
+        if self._ha_saved is None:
+            self._ha_saved = self._ha_memory()
+        return [self._ha_reading(r) for r in self._pairing.due_all(now)]
 
     def _refuse(self, kind: str, msg: InboundMessage, reason: str) -> None:
         """Count the message as rejected and keep its payload aside, with the reason."""
@@ -196,6 +279,8 @@ class InputHandler:
         it is about weigh-ins), "sleep", or None (not a topic restday reads)."""
         if command is not None:
             return "pain" if command[0] == "pain" else "scale"
+        if topic in self._ha_topics:
+            return self._entities[self._ha_topics[topic][0]].kind
         if topic in self._scales:
             return "scale"
         if topic in self._sleeps:
@@ -224,6 +309,8 @@ class InputHandler:
             report, raw = _read(devices.parse_pain, msg.payload, received_at=at)
             added = self._store.add_pain(report, raw, at, athlete=athlete)
             return Stored(report, athlete) if added else "duplicate"
+        if msg.topic in self._ha_topics:
+            return self._ha_message(msg)
         if kind == "scale":
             return self._weigh_in(msg, self._scales[msg.topic])
         sleep = self._sleeps[msg.topic]
@@ -232,8 +319,7 @@ class InputHandler:
         if night is None:
             return "ignored"
         session, raw = night
-        added = self._store.add_sleep(session, raw, at, athlete=athlete)
-        return Stored(session, athlete) if added else "duplicate"
+        return self._night(sleep, athlete, Night(session, raw, at), at)
 
     def _weigh_in(self, msg: InboundMessage, scale: ScaleInput) -> Stored | Outcome:
         """A scale's weigh-in, for its athlete; a shared scale's for the athlete whose band
@@ -251,16 +337,23 @@ class InputHandler:
             log.info("ignored a retained weigh-in without a timestamp on %s", msg.topic)
             return "ignored"
         weigh_in, raw = parsed
+        return self._give(scale, weigh_in, raw, msg.received_at)
+
+    def _give(
+        self, scale: ScaleInput, weigh_in: BodyMeasurement, raw: str, at: datetime
+    ) -> Stored | Outcome:
+        """A weigh-in stored for the scale's athlete, or the one whose band holds it."""
+        athletes = self._config.scale_athletes(scale)
         bands = scale.assign.bands()
         if not bands:
-            added = self._store.add_body(weigh_in, raw, msg.received_at, athlete=athletes[0])
+            added = self._store.add_body(weigh_in, raw, at, athlete=athletes[0])
             return Stored(weigh_in, athletes[0]) if added else "duplicate"
         lasts = {a: kg for a in bands if (kg := self._latest_kg(a)) is not None}
         whose = assign(weigh_in.weight_kg, bands, lasts)
         if whose.athlete is None:
-            added = self._store.add_unassigned(weigh_in, raw, msg.received_at, whose.candidates)
+            added = self._store.add_unassigned(weigh_in, raw, at, whose.candidates)
             return Unassigned(weigh_in, whose.candidates) if added else "duplicate"
-        if not self._store.add_body(weigh_in, raw, msg.received_at, athlete=whose.athlete):
+        if not self._store.add_body(weigh_in, raw, at, athlete=whose.athlete):
             return "duplicate"
         self._note_weight(whose.athlete, weigh_in)
         return Stored(weigh_in, whose.athlete)
@@ -308,6 +401,119 @@ class InputHandler:
         if tracker.orphan_stop:
             raise devices.InputRejected("sleep tracking stopped without having started")
         return night
+
+    # --- Home Assistant entities --------------------------------------------------------
+
+    def _ha_memory(self) -> _HaMemory:
+        return _HaMemory(self._pairing.snapshot(), dict(self._nights), dict(self._extras))
+
+    def _ha_restore(self, saved: _HaMemory) -> None:
+        self._pairing.restore(saved.pairing)
+        self._nights, self._extras = dict(saved.nights), dict(saved.extras)
+
+    def _ha_message(self, msg: InboundMessage) -> Stored | Outcome:
+        """One of an entity's topics: the reading it completes, or else one that another
+        entity's companions left waiting past PAIRING_WINDOW (at most one a message: one
+        outcome each)."""
+        entity, part = self._ha_topics[msg.topic]
+        if part == ha.STATE:
+            text = payload_text(msg.payload)
+        else:
+            text = msg.payload.decode("utf-8", errors="replace")
+        at = msg.received_at
+        reading = self._pairing.feed(entity, part, text, at, msg.retained)
+        if reading is None:
+            reading = self._pairing.due(at)
+        if reading is None:
+            if part == ha.STATE and text.strip() in ha.NOT_A_VALUE:
+                log.debug("%s is %s: not a reading", ha.entity_id(entity), text.strip())
+            return "ignored"
+        return self._ha_reading(reading)
+
+    def _ha_reading(self, reading: Reading) -> Stored | Outcome:
+        """A paired reading stored, counted as a duplicate, ignored or refused, as a message."""
+        entity = self._entities[reading.entity]
+        if reading.repeat:
+            log.info(
+                "ignored %s of %s: back from unavailable with the value it had, not a new reading",
+                reading.value,
+                reading.name,
+            )
+            return "ignored"
+        try:
+            outcome = self._ha_store(entity, reading)
+        except devices.InputRejected as exc:
+            shown = InboundMessage(
+                topic=f"{reading.entity}/{ha.STATE}",
+                payload=json.dumps(reading.raw(), ensure_ascii=False).encode(),
+                retained=reading.retained,
+                qos=0,
+                received_at=reading.received_at,
+            )
+            self._refuse(entity.kind, shown, str(exc))
+            self._untold.append(functools.partial(self._tell_rejected, entity.kind, shown, exc))
+            return "rejected"
+        if outcome == "duplicate":
+            self._store.bump(entity.kind, "duplicates")
+        return outcome
+
+    def _ha_store(self, entity: _Entity, reading: Reading) -> Stored | Outcome:
+        at = reading.received_at
+        if entity.scale is not None:
+            tz = self._zone(self._config.scale_athletes(entity.scale)[0])
+            weigh_in = _read(devices.parse_ha_scale, reading, tz=tz)
+            if weigh_in is None:
+                return _no_age(reading)
+            return self._give(entity.scale, *weigh_in, at)
+        assert entity.sleep is not None
+        sleep, athlete = entity.sleep, self._config.sleep_athlete(entity.sleep)
+        tz = self._zone(athlete)
+        if entity.role == "night":
+            night = _read(devices.parse_ha_sleep, reading, tz=tz)
+            if night is None:
+                return _no_age(reading)
+            return self._night(sleep, athlete, Night(*night, at), at)
+        parse = devices.parse_ha_hrv if entity.role == ha.HRV else devices.parse_ha_resting_hr
+        extra = _read(parse, reading, tz=tz)
+        if extra is None:
+            return _no_age(reading)
+        value, when = extra
+        self._extras[(sleep.topic, entity.role)] = Extra(value, when, at, reading.raw())
+        last = self._nights.get(sleep.topic)
+        if last is None or abs(when - last.session.end) > ha.NEAR_NIGHT:
+            log.info(
+                "%s %g of %s: no night of %s near it yet, kept for the next one",
+                entity.role,
+                value,
+                reading.name,
+                sleep.topic,
+            )
+            return "ignored"
+        return self._with_extras(sleep, athlete, last, at)
+
+    def _night(
+        self, sleep: SleepInput, athlete: str, night: Night, at: datetime
+    ) -> Stored | Outcome:
+        """A sleep input's night, with its entities' HRV and resting HR when near."""
+        if sleep.hrv_topic is not None or sleep.resting_hr_topic is not None:
+            self._nights[sleep.topic] = night
+        return self._with_extras(sleep, athlete, night, at)
+
+    def _with_extras(
+        self, sleep: SleepInput, athlete: str, night: Night, at: datetime
+    ) -> Stored | Outcome:
+        extras = {key: x for (topic, key), x in self._extras.items() if topic == sleep.topic}
+        session, raw = ha.with_extras(night, extras)
+        added = self._store.add_sleep(session, raw, at, athlete=athlete)
+        return Stored(session, athlete) if added else "duplicate"
+
+
+def _no_age(reading: Reading) -> Outcome:
+    log.info(
+        "ignored the retained state of %s: no last_changed came with it (its age is unknown)",
+        reading.name,
+    )
+    return "ignored"
 
 
 _P = ParamSpec("_P")
