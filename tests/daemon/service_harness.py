@@ -69,20 +69,44 @@ def store_activities(config: Config, items: list[dict[str, object]]) -> None:
         ingest_activities(store, items)
 
 
+ONLINE_WAIT_S = 30.0  # for the service to connect and subscribe, on a loaded machine too
+
+
 @contextmanager
 def running(
-    config: Config, clock: FixedClock | None = None, *, ha_listening_grace_s: float = 0.0
+    config: Config,
+    clock: FixedClock | None = None,
+    *,
+    ha_listening_grace_s: float = 0.0,
+    online: bool = True,
 ) -> Iterator[Service]:
-    """The service started (connecting in the background) and stopped at the end. No Home
-    Assistant subscribes here: notifications go out at once unless `ha_listening_grace_s`."""
+    """The service started and stopped at the end; with `online`, yielded once it is connected
+    and subscribed (it connects in the background: a command published before it subscribed
+    would be lost, as for any MQTT client). No Home Assistant subscribes here: notifications go
+    out at once unless `ha_listening_grace_s`."""
     service = Service(
         config, clock=clock or FixedClock(MORNING), ha_listening_grace_s=ha_listening_grace_s
     )
     service.start()
     try:
+        if online:
+            until_online(config)
         yield service
     finally:
         service.stop()
+
+
+def until_online(config: Config) -> None:
+    """Wait for the service's `online`: it subscribes before it publishes it, and the broker
+    takes one client's packets in order, so its subscriptions are in place by then."""
+    mqtt = config.mqtt
+    login = (mqtt.username, mqtt.password.get_secret_value()) if mqtt.username else None
+    probe = Probe(mqtt.host, mqtt.port, client_id=f"online-{mqtt.client_id}", login=login)
+    try:
+        probe.subscribe(Topics.of(config).status)
+        probe.wait_for(Topics.of(config).status, b"online", timeout_s=ONLINE_WAIT_S)
+    finally:
+        probe.close()
 
 
 def state_of(probe: Probe, topics: Topics, **match: object) -> dict[str, Any]:
