@@ -43,6 +43,8 @@ class Inputs(Protocol):
 
     def undone(self) -> None: ...
 
+    def expire(self, now: datetime) -> list[Stored | Outcome]: ...
+
 
 class StoreHealth:
     """Whether the store takes writes: an outage is logged once as it starts and once as it
@@ -139,6 +141,22 @@ class HeldInputs:
             done += outcomes
         self._recovered()
         return done
+
+    def expire(self, now: datetime) -> list[Stored | Outcome]:
+        """What inputs.py kept waiting for its time (a Home Assistant state whose unit and
+        time never came) stored now, in one transaction; nothing while inputs are held or the
+        store fails (they go first, and the next turn tries again)."""
+        if self._held or not self.health.ok:
+            return []
+        try:
+            with self._store.batch():
+                outcomes = self._inputs.expire(now)
+        except StoreError as exc:
+            self._inputs.undone()
+            self.health.failed(exc)
+            return []
+        self._inputs.committed()
+        return outcomes
 
     def another_write_committed(self) -> None:
         """A write other than an input's committed (a sync's): the outage is over, unless

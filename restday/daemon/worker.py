@@ -220,6 +220,10 @@ class Worker:
         notifications for Home Assistant and a diagnostics change held back by the limit."""
         try:
             self._catch_up()
+            expired = self._held.expire(self.clock.now())  # a lone Home Assistant state
+            if expired:
+                self._apply(expired)
+                self._held.acknowledge_durable()
             self._release_notes()
             for athlete in self.athletes.values():
                 athlete.diagnostics.publish_waiting()

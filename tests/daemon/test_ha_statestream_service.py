@@ -149,6 +149,23 @@ def test_a_state_whose_companions_stay_away_is_read_when_a_later_message_shows_2
     assert round(weigh_in.weight_kg, 2) == 61.19  # the last unit known: lb
 
 
+def test_a_lone_state_is_stored_on_the_idle_worker_once_2_s_passed_with_no_other_message(
+    config: Config, store: Store
+) -> None:
+    clock = FixedClock(NOW)
+    w = Worker(config, store, Recorder(), clock, ha_listening_grace_s=0.0)
+    w.handle(Lifecycle.CONNECTED)
+    w.handle_inputs(published(WEIGHT, "61.2", "lb", None, at=NOW - timedelta(days=2))[1:])
+    w.handle_inputs(published(WEIGHT, "134.9", None, None)[:1])  # timestamps off in HA
+    w.idle()
+    assert store.counts(athlete="anna").weigh_ins == 0  # still waiting for its companions
+    clock.advance(timedelta(seconds=3))
+    w.idle()  # what the worker does every second when nothing comes
+    [weigh_in] = store.history(athlete="anna").body
+    assert (weigh_in.time, round(weigh_in.weight_kg, 2)) == (NOW, 61.19)
+    assert w.athletes["anna"].last_weight() == weigh_in.weight_kg  # and in the state
+
+
 def test_a_tick_can_read_what_waited_too_long(config: Config, store: Store) -> None:
     handler = InputHandler(config, store, Topics.of(config))
     [state] = published(WEIGHT, "61.2", None, None)
