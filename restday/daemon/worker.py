@@ -1,20 +1,19 @@
-"""The one thread that owns the store and the engine.
+"""The one thread that owns the store and the engine: what it does with each event.
 
 Everything arrives as an event on `Worker.put` (paho's thread, the scheduler's jobs and the
-service only enqueue). Inputs that arrived together are taken together (group commit): the
-worker drains what is queued, up to `MAX_BATCH` messages in a row, and hands them to held.py,
-which stores them with inputs.py in one transaction (or holds them while the store cannot take
-them); `_apply` adds what was stored to the history (stored.py), in arrival order, and
-`evaluate_and_publish` evaluates once and publishes what changed (publishing.py): the retained
-state once, for the end of the batch. Notifications are still decided along the way: each run
-of inputs of one kind is evaluated as it stood, so a rest day reached mid-batch is announced.
-Then the whole batch is made durable with one fsync and acknowledged (held.py), and the
-diagnostics are published when due (diagnostics.py). When more inputs are queued right behind
-a batch (a burst), it is stored, made durable and acknowledged at once, and evaluated with the
-ones after it (`handle_inputs`). What `restday import` or `strava sync` wrote beside the
-service is read again on the minute tick or before the next inputs. No exception in a handler
-stops the worker; a store that cannot be written holds the inputs while evaluating and
-publishing go on from memory.
+service only enqueue); loop.py runs the thread and takes inputs that arrived together as one
+batch. The worker hands a batch to held.py, which stores it with inputs.py in one transaction
+(or holds it while the store cannot take it); `_apply` adds what was stored to the history
+(stored.py), in arrival order, and `evaluate_and_publish` evaluates once and publishes what
+changed (publishing.py): the retained state once, for the end of the batch. Notifications are
+still decided along the way: each run of inputs of one kind is evaluated as it stood, so a
+rest day reached mid-batch is announced. Then the whole batch is made durable with one fsync
+and acknowledged (held.py), and the diagnostics are published when due (diagnostics.py). When
+more inputs are queued right behind a batch (a burst), it is stored, made durable and
+acknowledged at once, and evaluated with the ones after it (`handle_inputs`). What `restday
+import` or `strava sync` wrote beside the service is read again on the minute tick or before
+the next inputs. No exception in a handler stops the worker; a store that cannot be written
+holds the inputs while evaluating and publishing go on from memory.
 
 A household is one worker: an `AthleteState` per athlete (athlete.py) holds their history,
 state, notifications and diagnostics; inputs.py says whose each input is (their scale, their
@@ -22,34 +21,31 @@ share of a shared scale, their sleep tracker, their commands), and a batch is ad
 athlete's history in arrival order and evaluated once per athlete. A shared scale's weigh-in
 nobody was given is announced to whoever it could be (`unassigned_weigh_in`).
 
-Notifications wait until Home Assistant can have subscribed to them: `HA_LISTENING_GRACE_S`
-after the discovery of each connect, or Home Assistant's birth message, whichever is first
-(the event entity subscribes once it has read the discovery; what is published before is lost).
+Notifications wait until Home Assistant can have subscribed to them (ha_listening.py); a
+Strava sync's result is taken for its athlete by strava_results.py.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from restday import sync
 from restday.clock import Clock
 from restday.config import Config
-from restday.daemon import notifications, sync_results
+from restday.daemon import notifications, strava_results
 from restday.daemon.athlete import AthleteState
 from restday.daemon.diagnostics import Diagnostics
 from restday.daemon.events import AthleteTick, Event, Lifecycle, Tick
-from restday.daemon.held import MAX_BATCH, HeldInputs
-from restday.daemon.inputs import Asked, Assigned, InputHandler, Outcome, Unassigned
+from restday.daemon.ha_listening import HaListening
+from restday.daemon.held import HeldInputs
+from restday.daemon.inputs import Asked, InputHandler, Outcome
+from restday.daemon.loop import EventLoop
 from restday.daemon.publishing import ChangePublisher, Publisher
 from restday.daemon.stored import Stored
-from restday.integrations import homeassistant
+from restday.daemon.strava_results import LAST_SYNC_KEY
+from restday.daemon.weigh_ins import Assigned, Unassigned
 from restday.integrations.mqtt.message import InboundMessage
 from restday.integrations.mqtt.topics import AthleteTopics, Topics
 from restday.models import Recommendation
@@ -59,13 +55,8 @@ from restday.sync import SyncResult
 
 log = logging.getLogger(__name__)
 
-HA_BIRTH_DEBOUNCE = timedelta(seconds=10)  # several HA births in a burst give one re-send
-QUEUE_POLL_S = 1.0  # the worker wakes this often even when idle (`alive`, diagnostics due)
 MAX_UNEVALUATED = 5_000  # inputs of a burst stored before an evaluation all the same
 HA_LISTENING_GRACE_S = 3.0  # after discovery, for Home Assistant to subscribe to notifications
-HEARTBEAT_STALE_S = 120.0  # no loop turn for this long means the worker is hung
-LAST_SYNC_KEY = "strava_last_sync"  # store state: survives restarts for the diagnostics
-AUTH_STATE_KEY = "strava_auth"  # store state: auth_required is sent once per refusal
 
 
 class Worker:
@@ -91,10 +82,7 @@ class Worker:
         self.publisher = ChangePublisher(publisher)
         self.clock = clock
         self.topics = Topics.of(config)
-        self._queue: queue.Queue[Event] = queue.Queue()
-        self._count_lock = threading.Lock()
-        self._unfinished = 0  # events put but not yet handled
-        self._thread = threading.Thread(target=self._run, name="restday-worker", daemon=True)
+        self._ha = HaListening(config, self.publisher, ha_listening_grace_s)
         inputs = InputHandler(config, store, self.topics, self._last_weight)
         self._held = HeldInputs(store, config.store_path(), inputs)
         self.athletes = {
@@ -105,12 +93,8 @@ class Worker:
         store.changed_elsewhere()  # what the store holds now is what the history starts from
         for athlete in self.athletes.values():
             athlete.read_again()
-        self._last_birth_resend: datetime | None = None
-        self._beat = time.monotonic()  # the loop's last turn (monotonic: a liveness measure)
-        self._ha_grace_s = ha_listening_grace_s
-        self._ha_listening_at: float | None = None  # monotonic; None: not connected yet
-        self._waiting_notes: list[tuple[str, notifications.Notification]] = []  # topic, note
         self._unapplied: list[Stored | Outcome] = []  # stored in a burst, evaluated at its end
+        self._loop = EventLoop(self, name="restday-worker")  # its heartbeat starts now
 
     def _athlete(
         self, topics: AthleteTopics, reconnects: Callable[[], int], auth: Callable[[str], str]
@@ -127,7 +111,7 @@ class Worker:
             state_topic=topics.state,
             pain_topic=topics.pain,
             failed=self._held.health.failed,
-            send=lambda note: self._send(topics.notification, note),
+            send=lambda note: self._ha.send(topics.notification, note),
             shoes_changed=lambda removed: self._discovery(a, removed=removed),
         )
         state.diagnostics = Diagnostics(
@@ -150,81 +134,41 @@ class Worker:
     # --- thread ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._thread.start()
+        self._loop.start()
 
     def put(self, event: Event) -> None:
-        with self._count_lock:
-            self._unfinished += 1
-        self._queue.put(event)
+        self._loop.put(event)
 
     def drained(self) -> bool:
         """Every event put so far has been handled (tests and the demo wait for this)."""
-        with self._count_lock:
-            return self._unfinished == 0
+        return self._loop.drained()
 
     def join(self, timeout_s: float) -> bool:
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
+        return self._loop.join(timeout_s)
 
     def alive(self) -> bool:
         """Running and turning its loop (for the systemd watchdog): a hung worker is not."""
-        stalled = time.monotonic() - self._beat > HEARTBEAT_STALE_S
-        return self._thread.is_alive() and not stalled
+        return self._loop.alive()
 
-    def _run(self) -> None:
-        pending: deque[Event] = deque()  # taken from the queue, in order
-        while True:
-            self._beat = time.monotonic()
-            if not pending:
-                try:
-                    pending.append(self._queue.get(timeout=self._idle_wait_s()))
-                except queue.Empty:
-                    self.idle()
-                    continue
-                _drain(self._queue, pending, MAX_BATCH)
-            events = [pending.popleft()]
-            while self._is_input(events[0]) and pending and len(events) < MAX_BATCH:
-                if not self._is_input(pending[0]):
-                    break
-                events.append(pending.popleft())
-            if not pending:  # what arrived meanwhile: more inputs right behind these?
-                _drain(self._queue, pending, MAX_BATCH)
-            try:
-                if events[0] is Lifecycle.STOP:
-                    self._catch_up()  # the end of a burst just before the stop
-                    return
-                if self._is_input(events[0]):
-                    more = bool(pending) and self._is_input(pending[0])
-                    msgs = [e for e in events if isinstance(e, InboundMessage)]
-                    self.handle_inputs(msgs, more_coming=more)
-                else:
-                    self.handle(events[0])
-            except Exception:  # one bad event must never stop the service
-                log.exception("could not handle %s", _describe(events[0]))
-            finally:
-                with self._count_lock:
-                    self._unfinished -= len(events)
-
-    def _is_input(self, event: Event) -> bool:
+    def is_input(self, event: Event) -> bool:
+        """An input message (Home Assistant's status is not one): taken in batches."""
         return isinstance(event, InboundMessage) and event.topic != self.topics.ha_status
 
-    def _idle_wait_s(self) -> float:
-        """How long the idle worker may wait for an event: `QUEUE_POLL_S`, or less while
+    def idle_wait_s(self, poll_s: float) -> float:
+        """How long the idle worker may wait for an event: `poll_s`, or less while
         notifications wait for Home Assistant."""
-        if self._waiting_notes and self._ha_listening_at is not None:
-            return min(QUEUE_POLL_S, max(self._ha_listening_at - time.monotonic(), 0.0))
-        return QUEUE_POLL_S
+        return self._ha.wait_s(poll_s)
 
     def idle(self) -> None:
-        """Nothing queued (every `QUEUE_POLL_S` at most): what waited for its time goes out,
+        """Nothing queued (loop.py's QUEUE_POLL_S at most): what waited for its time goes out,
         notifications for Home Assistant and a diagnostics change held back by the limit."""
         try:
-            self._catch_up()
+            self.catch_up()
             expired = self._held.expire(self.clock.now())  # a lone Home Assistant state
             if expired:
                 self._apply(expired)
                 self._held.acknowledge_durable()
-            self._release_notes()
+            self._ha.release()
             for athlete in self.athletes.values():
                 athlete.diagnostics.publish_waiting()
         except Exception:
@@ -248,11 +192,11 @@ class Worker:
 
     def handle(self, event: Event) -> None:
         try:
-            self._catch_up()
+            self.catch_up()
             self._dispatch(event)
         finally:  # what was stored is acknowledged even if publishing failed
             self._held.acknowledge_durable()  # after the new state went out: fsync, then ack
-        self._release_notes()
+        self._ha.release()
         self._publish_diagnostics(force=False)
 
     def handle_inputs(self, msgs: Sequence[InboundMessage], *, more_coming: bool = False) -> None:
@@ -266,10 +210,10 @@ class Worker:
                 self.evaluate_and_publish()
             self._unapplied += self._held.take(msgs)
             if not more_coming or len(self._unapplied) >= MAX_UNEVALUATED:
-                self._catch_up()
+                self.catch_up()
         finally:
             self._held.acknowledge_durable()
-        self._release_notes()
+        self._ha.release()
         self._publish_diagnostics(force=False)
 
     def _publish_diagnostics(self, *, force: bool) -> None:
@@ -282,7 +226,8 @@ class Worker:
         elif isinstance(event, InboundMessage):
             self._message(event)
         elif isinstance(event, SyncResult):
-            self._sync_result(event)
+            athlete = self.athletes[event.athlete_id or self.athlete.id]
+            strava_results.take(event, athlete, self.store, self._held)
         elif event is Lifecycle.CONNECTED:
             self._republish_all()
         elif event is Tick.MORNING_REPORT or event is Tick.DAY_ROLLOVER:  # one athlete's
@@ -310,7 +255,7 @@ class Worker:
             msg.ack()
             if msg.payload.strip() == b"online":
                 self._ha_birth()
-                self._release_notes(ha_listens=True)  # HA is up with our discovery: it listens
+                self._ha.release(ha_listens=True)  # HA is up with our discovery: it listens
             return
         self._apply(self._held.take([msg]))  # stored, or held while the store cannot take it
 
@@ -328,7 +273,7 @@ class Worker:
             return False
         return True
 
-    def _catch_up(self) -> None:
+    def catch_up(self) -> None:
         """Evaluate and publish for the inputs stored but not evaluated yet (`handle_inputs`)."""
         if self._unapplied:
             outcomes, self._unapplied = self._unapplied, []
@@ -374,35 +319,6 @@ class Worker:
             )
             athlete.notify(note)
 
-    def _sync_result(self, result: SyncResult) -> None:
-        athlete = self.athletes[result.athlete_id or self.athlete.id]
-        a = athlete.id
-        before = athlete.diagnostics.strava["auth"]
-        last_sync = athlete.diagnostics.sync_finished(result)
-        try:  # a store that fails loses nothing: the next sync resumes from the history
-            was = self.store.get_state(AUTH_STATE_KEY, athlete=a)
-            with self.store.batch():
-                if last_sync is not None:
-                    self.store.set_state(LAST_SYNC_KEY, last_sync, athlete=a)
-                report = sync.store_result(self.store, replace(result, athlete_id=a))
-                self.store.set_state(AUTH_STATE_KEY, result.auth, athlete=a)
-            self._held.another_write_committed()
-            if report is not None or result.athlete is not None:
-                athlete.read_again()
-        except StoreError as exc:
-            self._held.health.failed(exc)
-            was, report = str(before), None
-        rec = athlete.evaluate_and_publish()
-        new_ids = sync.post_run_candidates(result, report)
-        if new_ids:
-            for note in sync_results.post_runs(
-                athlete.rules, athlete.context, rec, new_ids, athlete.was_sent
-            ):
-                athlete.notify(note)
-        if result.auth == "required" and was != "required":
-            since = result.finished_at.isoformat(timespec="seconds")
-            athlete.notify(notifications.auth_required(since, result.error or ""))
-
     # --- evaluating and publishing --------------------------------------------------------
 
     def evaluate_and_publish(self, *, force: bool = False) -> Recommendation:
@@ -412,66 +328,22 @@ class Worker:
         recs = [athlete.evaluate_and_publish(force=force) for athlete in self.athletes.values()]
         return recs[0]
 
-    def _send(self, topic: str, note: notifications.Notification) -> None:
-        """A notification decided: out once Home Assistant can have subscribed."""
-        self._waiting_notes.append((topic, note))
-        self._release_notes()
-
-    def _release_notes(self, *, ha_listens: bool = False) -> None:
-        """Publish the notifications waiting, once Home Assistant can have subscribed."""
-        if ha_listens and self._ha_listening_at is not None:
-            self._ha_listening_at = min(self._ha_listening_at, time.monotonic())
-        at = self._ha_listening_at
-        if not self._waiting_notes or at is None or time.monotonic() < at:
-            return
-        notes, self._waiting_notes = self._waiting_notes, []
-        for topic, note in notes:
-            self.publisher.publish(topic, note.to_json(), qos=1)
-
     def _republish_all(self) -> None:
         """After every (re)connect: discovery, state, diagnostics, the pain echo."""
         for a in self.athletes:
             self._discovery(a)
-        self._ha_listening_at = time.monotonic() + self._ha_grace_s
+        self._ha.connected()
         self.evaluate_and_publish(force=True)
         self._publish_diagnostics(force=True)
         for athlete in self.athletes.values():
             athlete.echo_last_pain()
 
     def _ha_birth(self) -> None:
-        now = self.clock.now()
-        last = self._last_birth_resend
-        if last is not None and abs(now - last) < HA_BIRTH_DEBOUNCE:
+        if not self._ha.birth(self.clock.now()):
             return
-        self._last_birth_resend = now
         for a in self.athletes:
             self._discovery(a)
         self.evaluate_and_publish(force=True)
 
     def _discovery(self, athlete: str, removed: tuple[str, ...] = ()) -> None:
-        """The Home Assistant device of `athlete`, with their shoes."""
-        rec = self.athletes[athlete].recommendation
-        shoes = rec.metrics.shoes if rec else ()
-        topic, payload = homeassistant.discovery_message(
-            self.config, shoes, removed_shoes=sorted(removed), athlete=athlete
-        )
-        self.publisher.publish(topic, payload, retain=True, qos=1)
-
-
-def _describe(event: Event) -> str:
-    if isinstance(event, InboundMessage):
-        return f"a message on {event.topic}"
-    if isinstance(event, SyncResult):
-        return "a Strava sync's result"
-    if isinstance(event, AthleteTick):
-        return f"the {event.tick.value} event of {event.athlete}"
-    return f"the {event.value} event"
-
-
-def _drain(source: queue.Queue[Event], into: deque[Event], up_to: int) -> None:
-    """Move what is queued now into `into`, until it holds `up_to`."""
-    while len(into) < up_to:
-        try:
-            into.append(source.get_nowait())
-        except queue.Empty:
-            return
+        self._ha.discovery(athlete, self.athletes[athlete].recommendation, removed)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from restday.config import Config, ConfigError, load_config
-from restday.integrations.devices import (
-    InputRejected,
+from restday.integrations.devices import InputRejected
+from restday.integrations.ha_readings import (
     parse_ha_hrv,
     parse_ha_resting_hr,
     parse_ha_scale,
