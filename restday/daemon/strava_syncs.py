@@ -97,7 +97,10 @@ def build_syncs(
     """A `StravaSync` per athlete with a configured application, by athlete id in the config's
     order (empty: Strava is configured for nobody). `newest_start(athlete_id)`: where that
     athlete's next sync resumes (the worker's newest stored start of theirs). Adopts the single
-    athlete's token first (`adopt_single_token`)."""
+    athlete's token first (`adopt_single_token`). Without any application nothing of the
+    Strava side is imported: a service without Strava stays as small as it was."""
+    if all(strava_app(config, athlete_id) is None for athlete_id in config.athlete_ids()):
+        return {}
     from restday.daemon.strava_sync import StravaSync
     from restday.integrations.strava import StravaClient
     from restday.integrations.strava.rate_limits import RateLimits

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import stat
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -242,3 +244,29 @@ def test_a_single_athlete_keeps_strava_token_json(
     assert config.token_path("anna") == single
     assert single.exists()
     assert syncs["anna"].client.auth_state() == "ok"
+
+
+NO_STRAVA_PROBE = """
+import sys
+from pathlib import Path
+from restday.clock import SystemClock
+from restday.config import load_config
+from restday.daemon.strava_syncs import build_syncs
+config = load_config(Path(sys.argv[1]), explicit=True)
+syncs = build_syncs(config, SystemClock(), lambda event: None, lambda athlete: None)
+side = ("restday.integrations.strava.", "http.server")  # strava_json parses imports too
+loaded = sorted(m for m in sys.modules if m.startswith(side) or m == side[0][:-1])
+print(len(syncs), loaded)
+"""
+
+
+def test_a_service_without_strava_loads_nothing_of_the_strava_side(tmp_path: Path) -> None:
+    """Its HTTP server for the authorisation, its clients: about half a megabyte of a Pi's
+    memory that a runner without Strava never needs."""
+    path = tmp_path / "restday.toml"
+    path.write_text('[[athlete]]\nid = "anna"\n[[athlete]]\nid = "ben"\n')
+    probe = subprocess.run(
+        [sys.executable, "-c", NO_STRAVA_PROBE, str(path)],
+        capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert probe.stdout.split() == ["0", "[]"]
