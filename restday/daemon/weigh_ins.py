@@ -46,17 +46,18 @@ class WeighIns:
     ) -> None:
         """`last_weight`: an athlete's latest weigh-in in kg (None: none yet), which settles
         whose a shared scale's weigh-in is where two athletes' bands overlap."""
-        self._config = config
         self._store = store
         self._last_weight = last_weight
+        # per scale topic, read once (the config's accessors are slow for 10,000 a second):
+        # the athletes it gives weigh-ins to, and its weight bands when it is shared
+        self._routes = {s.topic: (config.scale_athletes(s), s.assign.bands()) for s in config.scale}
         self._assigned_kg: dict[str, tuple[datetime, float]] = {}  # by this handler, since
 
     def give(
         self, scale: ScaleInput, weigh_in: BodyMeasurement, raw: str, at: datetime
     ) -> Stored | Unassigned | Literal["duplicate"]:
         """A weigh-in stored for the scale's athlete, or the one whose band holds it."""
-        athletes = self._config.scale_athletes(scale)
-        bands = scale.assign.bands()
+        athletes, bands = self._routes[scale.topic]
         if not bands:
             added = self._store.add_body(weigh_in, raw, at, athlete=athletes[0])
             return Stored(weigh_in, athletes[0]) if added else "duplicate"
