@@ -204,7 +204,7 @@ class HaInputs:
     def _store_reading(self, entity: _Entity, reading: Reading) -> Outcome:
         at = reading.received_at
         if entity.scale is not None:
-            tz = self._zones[self._config.scale_athletes(entity.scale)[0]]
+            tz = self._zones[self._weigh_ins.athletes_of(entity.scale)[0]]
             weigh_in = read(parse_ha_scale, reading, tz=tz)
             if weigh_in is None:
                 return _no_age(reading)

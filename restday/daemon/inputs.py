@@ -72,8 +72,6 @@ class InputHandler:
         """`last_weight`: an athlete's latest weigh-in in kg (None: none yet), which settles
         whose a shared scale's weigh-in is where two athletes' bands overlap."""
         self._store = store
-        self._topics = topics
-        self._config = config
         self._commands: dict[str, Command] = {}
         for t in topics.athletes:
             self._commands |= {
@@ -84,8 +82,7 @@ class InputHandler:
         self._scales = {s.topic: s for s in config.scale if s.preset != PRESET}
         self._sleeps = {s.topic: s for s in config.sleep if s.preset != PRESET}
         self._zones = {a: config.profile(a).timezone for a in config.athlete_ids()}
-        # whose each input is, read once (the config's accessors are slow at 10,000 a second)
-        self._scale_athletes = {s.topic: config.scale_athletes(s) for s in config.scale}
+        # whose each night is, read once (the config's accessors are slow at 10,000 a second)
         self._sleep_athlete = {s.topic: config.sleep_athlete(s) for s in config.sleep}
         self._refusals = Refusals(store, self._zones[config.athletes[0].id])  # for log times
         self._weigh_ins = WeighIns(config, store, last_weight)
@@ -197,7 +194,7 @@ class InputHandler:
     def _weigh_in(self, msg: InboundMessage, scale: ScaleInput) -> Stored | Outcome:
         """A scale's weigh-in, for its athlete; a shared scale's for the athlete whose band
         holds it, or kept aside as unassigned (weigh_ins.py)."""
-        athletes = self._scale_athletes[scale.topic]
+        athletes = self._weigh_ins.athletes_of(scale)
         parsed = read(
             devices.parse_scale,
             str(scale.preset),

@@ -53,6 +53,11 @@ class WeighIns:
         self._routes = {s.topic: (config.scale_athletes(s), s.assign.bands()) for s in config.scale}
         self._assigned_kg: dict[str, tuple[datetime, float]] = {}  # by this handler, since
 
+    def athletes_of(self, scale: ScaleInput) -> tuple[str, ...]:
+        """Who `scale` gives weigh-ins to: its athlete, or the athletes of its bands (the
+        first one's time zone reads a timestamp without one)."""
+        return self._routes[scale.topic][0]
+
     def give(
         self, scale: ScaleInput, weigh_in: BodyMeasurement, raw: str, at: datetime
     ) -> Stored | Unassigned | Literal["duplicate"]:
