@@ -273,27 +273,9 @@ def _pain(
     ax.set_ylim(0, PAIN_TOP + PAIN_HEADROOM)
     ax.set_yticks(range(0, PAIN_TOP + 1, 2))
     if points:
-        ax.plot(
-            [t for t, _ in points],
-            [level for _, level in points],
-            color=INK,
-            lw=1.6,
-            marker="o",
-            ms=6,
-            label="pain reports",
-        )
+        _as_measured(ax, points, INK, 6, "pain reports")
     else:
-        ax.text(
-            0.5,
-            0.5,
-            "no pain reported in these days",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=FONT_PT + 1,
-            color=MUTED,
-            style="italic",
-        )
+        _note(ax, "no pain reported in these days")  # the 0–10 scale stays
     _legend(ax)
 
 
@@ -342,15 +324,7 @@ def _weight(ax: Axes, days: Sequence[date], history: History, tz: tzinfo) -> Non
     if not points:
         _empty(ax, "no weigh-ins in these days")
         return
-    ax.plot(
-        [t for t, _ in points],
-        [kg for _, kg in points],
-        color=PURPLE,
-        lw=1.6,
-        marker="o",
-        ms=5,
-        label="weigh-ins",
-    )
+    _as_measured(ax, points, PURPLE, 5, "weigh-ins")
     low, high = min(kg for _, kg in points), max(kg for _, kg in points)
     pad = max(0.5, (high - low) * 0.25)
     ax.set_ylim(low - pad, high + pad)
@@ -429,8 +403,28 @@ def _legend(ax: Axes, shaded: frozenset[Status] = frozenset()) -> None:
     )
 
 
+def _as_measured(
+    ax: Axes, points: Sequence[tuple[float, float]], color: str, ms: float, label: str
+) -> None:
+    """Readings where and as they were made (weigh-ins, pain reports): a thin line, a dot each."""
+    ax.plot(
+        [t for t, _ in points],
+        [value for _, value in points],
+        color=color,
+        lw=1.6,
+        marker="o",
+        ms=ms,
+        label=label,
+    )
+
+
 def _empty(ax: Axes, message: str) -> None:
     ax.set_yticks([])
+    _note(ax, message)
+
+
+def _note(ax: Axes, message: str) -> None:
+    """`message` in the middle of a panel that has nothing to draw."""
     ax.text(
         0.5,
         0.5,
